@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto'
+
+/** A configured API caller, as the rest of the gateway sees it. */
+export interface Client {
+  readonly name: string
+  /** lowercase tenant ids, or '*' */
+  readonly tenants: ReadonlySet<string>
+  /** canonical permission names */
+  readonly permissions: ReadonlySet<string>
+}
+
+export interface ClientEntry {
+  readonly name: string
+  readonly keySha256: string
+  readonly tenants: readonly string[]
+  readonly permissions: readonly string[]
+}
+
+/** Key check: the config holds only hashes, so a leaked config file never leaks a key. */
+export type Authenticator = (headers: Readonly<Record<string, string | string[] | undefined>>) => Client | undefined
+
+const MAX_KEY_LENGTH = 512
+
+/** Hex SHA-256 of an API key, the form stored in config (`keySha256`). */
+export function keyHash (key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex')
+}
+
+/** The presented key from `X-API-Key` or `Authorization: Bearer`, or undefined when absent/malformed. */
+export function presentedKey (headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const apiKey = headers['x-api-key']
+  if (typeof apiKey === 'string') return usable(apiKey.trim())
+  const auth = headers.authorization
+  if (typeof auth === 'string' && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
+    return usable(auth.slice(7).trim())
+  }
+  return undefined
+}
+
+function usable (key: string): string | undefined {
+  return key.length > 0 && key.length <= MAX_KEY_LENGTH ? key : undefined
+}
+
+/**
+ * Builds the key check. Lookup is by the hash of the presented key, so timing reveals nothing about
+ * stored keys: an attacker controls only the input to SHA-256.
+ */
+export function createAuthenticator (entries: readonly ClientEntry[]): Authenticator {
+  const byHash = new Map<string, Client>()
+  for (const e of entries) {
+    byHash.set(e.keySha256.toLowerCase(), {
+      name: e.name,
+      tenants: new Set(e.tenants),
+      permissions: new Set(e.permissions)
+    })
+  }
+  return function authenticate (headers) {
+    const key = presentedKey(headers)
+    return key === undefined ? undefined : byHash.get(keyHash(key))
+  }
+}

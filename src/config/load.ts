@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import { configSchema, type ParsedConfig } from './schema.js'
+import { crossCheck } from './validate.js'
+import { ConfigError, formatPath } from './problems.js'
+import { resolveSecret, Secret, type SecretSource } from './secret.js'
+import { PERMISSIONS } from '../policy/catalogue-data.js'
+import { regionTable } from '../regions/clouds.js'
+
+/** Everything the gateway runs on: the validated config plus the secrets and files it references. */
+export interface LoadedConfig {
+  readonly config: Readonly<ParsedConfig>
+  readonly secrets: {
+    readonly clientSecret?: Secret
+    readonly adminToken?: Secret
+    readonly certificateKey?: Secret
+  }
+  readonly files: {
+    readonly caPem?: string
+    readonly certificatePem?: string
+    readonly tls?: { readonly cert: string, readonly key: Secret }
+  }
+  /** where it came from, for messages */
+  readonly source: string
+}
+
+export interface LoadOptions {
+  readonly source: string
+  /** relative file paths in the config are resolved against this (the config file's folder) */
+  readonly baseDir: string
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+/** `--config FILE`, else GATEWAY_CONFIG, else config/gateway.yaml (design §3). */
+export function configPathFrom (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string {
+  const i = argv.indexOf('--config')
+  const fromArg = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--config='))?.slice('--config='.length)
+  return fromArg ?? env.GATEWAY_CONFIG ?? 'config/gateway.yaml'
+}
+
+/** Reads, validates and resolves a config file; throws ConfigError listing every problem. */
+export function loadConfigFile (path: string, env: LoadOptions['env']): LoadedConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`])
+  }
+  return parseConfigText(text, { source: path, baseDir: dirname(resolve(path)), env })
+}
+
+/** The same as loadConfigFile for text already in hand (tests, reload). */
+export function parseConfigText (text: string, options: LoadOptions): LoadedConfig {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    throw new ConfigError(options.source, doc.errors.map((e) => `yaml: ${e.message.split('\n')[0] ?? ''}`))
+  }
+  return buildFromObject(doc.toJS() ?? {}, options)
+}
+
+/** Validates an already-parsed object (a test's or a reload's config). */
+export function buildFromObject (raw: unknown, options: LoadOptions): LoadedConfig {
+  const parsed = configSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(options.source, parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`))
+  }
+  const regions = Object.keys(regionTable(parsed.data.cloud, parsed.data.upstream.regions))
+  const { config, problems } = crossCheck(parsed.data, { permissions: PERMISSIONS, regions })
+  const material = readMaterial(config, options, problems)
+  if (problems.length > 0) throw new ConfigError(options.source, problems)
+  return deepFreeze({ ...material, config, source: options.source })
+}
+
+function readMaterial (config: ParsedConfig, source: SecretSource, problems: string[]): Pick<LoadedConfig, 'secrets' | 'files'> {
+  const secret = (ref: Parameters<typeof resolveSecret>[0] | undefined, where: string): Secret | undefined => {
+    if (ref === undefined) return undefined
+    const result = resolveSecret(ref, source)
+    if (typeof result === 'string') problems.push(`${where}: ${result}`)
+    return result instanceof Secret ? result : undefined
+  }
+  const file = (path: string | undefined, where: string): string | undefined => {
+    if (path === undefined) return undefined
+    const value = secret({ fromFile: path }, where)
+    return value?.reveal()
+  }
+  const { identity, server, trust, admin } = config
+  const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
+  const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
+  return {
+    secrets: {
+      clientSecret: secret(identity.secret, 'identity.secret'),
+      adminToken: secret(admin.token, 'admin.token'),
+      certificateKey: secret(identity.certificate === undefined ? undefined : { fromFile: identity.certificate.keyFile }, 'identity.certificate.keyFile')
+    },
+    files: {
+      caPem: file(trust.caFile, 'trust.caFile'),
+      certificatePem: file(identity.certificate?.certFile, 'identity.certificate.certFile'),
+      tls: tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined
+    }
+  }
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object' && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
+}

@@ -1,0 +1,69 @@
+import type { ParsedConfig } from './schema.js'
+
+/** What the cross-checks need to know about the rest of the system, passed in to keep this pure. */
+export interface Vocabulary {
+  /** canonical permission names (compared case-insensitively) */
+  readonly permissions: readonly string[]
+  /** region names valid for the configured cloud / overrides */
+  readonly regions: readonly string[]
+}
+
+/**
+ * Checks what a schema cannot (references between sections) and returns the config with tenant ids
+ * lowercased, tenant names in client lists replaced by ids and permission names in canonical case.
+ */
+export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: ParsedConfig, problems: string[] } {
+  const problems: string[] = []
+  const canonical = new Map(vocab.permissions.map((p) => [p.toLowerCase(), p]))
+  const regionNames = new Set(vocab.regions)
+
+  const permissions = (list: readonly string[], where: string): string[] => list.flatMap((p, i) => {
+    const found = canonical.get(p.toLowerCase())
+    if (found !== undefined) return [found]
+    problems.push(`${where}[${i}]: unknown permission '${p}'; valid: ${vocab.permissions.join(', ')}`)
+    return []
+  })
+  const regions = (list: readonly string[], where: string): void => list.forEach((r, i) => {
+    if (!regionNames.has(r)) problems.push(`${where}[${i}]: unknown region '${r}'; known: ${vocab.regions.join(', ')}`)
+  })
+
+  const byKey = new Map<string, string>()
+  const tenants = parsed.tenants.map((t, i) => {
+    const id = t.id.toLowerCase()
+    for (const key of [id, t.name?.toLowerCase()]) {
+      if (key === undefined) continue
+      if (byKey.has(key)) problems.push(`tenants[${i}]: '${key}' is used by another tenant`)
+      byKey.set(key, id)
+    }
+    if (t.regions !== undefined) regions(t.regions, `tenants[${i}].regions`)
+    return { ...t, id, permissions: permissions(t.permissions, `tenants[${i}].permissions`) }
+  })
+
+  const seenNames = new Set<string>()
+  const seenKeys = new Set<string>()
+  const clients = parsed.clients.map((c, i) => {
+    if (seenNames.has(c.name)) problems.push(`clients[${i}].name: '${c.name}' is used by another client`)
+    seenNames.add(c.name)
+    const key = c.keySha256.toLowerCase()
+    if (seenKeys.has(key)) problems.push(`clients[${i}].keySha256: the same key hash is used by another client`)
+    seenKeys.add(key)
+    const clientTenants = c.tenants.flatMap((ref, j) => {
+      if (ref === '*') return ['*']
+      const id = byKey.get(ref.toLowerCase())
+      if (id !== undefined) return [id]
+      problems.push(`clients[${i}].tenants[${j}]: unknown tenant '${ref}'`)
+      return []
+    })
+    return { ...c, keySha256: key, tenants: clientTenants, permissions: permissions(c.permissions, `clients[${i}].permissions`) }
+  })
+
+  const region = parsed.upstream.region
+  if (region !== 'auto' && !regionNames.has(region)) {
+    problems.push(`upstream.region: unknown region '${region}'; use auto or one of: ${vocab.regions.join(', ')}`)
+  }
+  const { secret, certificate } = parsed.identity
+  if ((secret === undefined) === (certificate === undefined)) {
+    problems.push('identity: set exactly one of secret or certificate')
+  }
+  return { config: { ...parsed, tenants, clients }, problems }
+}

@@ -1,0 +1,40 @@
+/** Every error the gateway itself answers with: one code, one status, one renderer (Defender's shape). */
+export const ERROR_STATUS = {
+  BadRequest: 400,
+  GatewayUnauthenticated: 401,
+  TenantNotAllowed: 403,
+  PermissionNotAllowed: 403,
+  UnknownRoute: 403,
+  PermissionNotGranted: 403,
+  TenantNotOnboarded: 403,
+  MethodNotAllowed: 405,
+  PayloadTooLarge: 413,
+  RateLimited: 429,
+  InternalError: 500,
+  UpstreamUnavailable: 502,
+  TokenUnavailable: 503,
+  UpstreamTimeout: 504
+} as const
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+/** A refusal or failure the gateway decided on; mapped to HTTP only by `renderError`. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  /** extra response headers, e.g. Retry-After */
+  readonly headers: Readonly<Record<string, string>>
+
+  constructor (code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message)
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = ERROR_STATUS[code]
+    this.headers = headers
+  }
+}
+
+/** Defender's error body, so clients parse one format for gateway and upstream errors alike. */
+export function renderError (code: ErrorCode, message: string, requestId: string): string {
+  return JSON.stringify({ error: { code, message, target: requestId } })
+}

@@ -1,0 +1,35 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ERROR_STATUS, GatewayError, renderError, type ErrorCode } from '../errors.js'
+import type { GatewayMetrics } from '../observability/metrics.js'
+
+/** The one place errors become HTTP answers, always in Defender's error shape. */
+export function installErrorHandling (app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.setErrorHandler(function renderGatewayError (error: FastifyError | GatewayError, request, reply) {
+    const gatewayError = toGatewayError(error)
+    if (gatewayError.status >= 500 && !(error instanceof GatewayError)) {
+      request.log.error({ err: error }, 'unexpected error')
+    }
+    if (gatewayError.status === 401 || gatewayError.status === 403 || gatewayError.status === 405 || gatewayError.status === 400) {
+      metrics.policyDenials.inc({ reason: gatewayError.code })
+    }
+    send(reply, gatewayError, request.id)
+  })
+}
+
+/** Errors fastify raises before routing (bad URL encoding...): same shape, never a crash. */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  send(reply, new GatewayError('BadRequest', `Rejected request: ${error.message}`), request.id)
+}
+
+function toGatewayError (error: FastifyError | GatewayError): GatewayError {
+  if (error instanceof GatewayError) return error
+  const status = error.statusCode ?? 500
+  if (status === 413) return new GatewayError('PayloadTooLarge', 'The request body is larger than the gateway forwards.')
+  if (status >= 400 && status < 500) return new GatewayError('BadRequest', `Rejected request: ${error.message}`)
+  return new GatewayError('InternalError', 'The gateway failed to handle the request; see its logs with this request id.')
+}
+
+function send (reply: FastifyReply, error: GatewayError, requestId: string): void {
+  reply.code(ERROR_STATUS[error.code as ErrorCode]).headers(error.headers).header('x-request-id', requestId)
+    .type('application/json; charset=utf-8').send(renderError(error.code, error.message, requestId))
+}

@@ -1,0 +1,55 @@
+import type { FastifyRequest } from 'fastify'
+import { GatewayError } from '../errors.js'
+import { grantedByRoles } from '../policy/authorise.js'
+import { chooseRegion, type Region } from '../regions/select.js'
+import { TokenError, type TokenProvider } from '../tokens/types.js'
+import type { TenantEntry } from './state.js'
+
+export interface PrepareDeps {
+  readonly tokens: TokenProvider
+  readonly tenants: ReadonlyMap<string, TenantEntry>
+  readonly regions: readonly Region[]
+  readonly configuredRegion: string
+  consentUrl (tenantId: string): string
+}
+
+/**
+ * preHandler: the async part of a request that passed policy: the tenant token (cache or Entra), the
+ * check that the token belongs to the tenant and carries the role, and the region.
+ */
+export function createPrepare (deps: PrepareDeps) {
+  return async function prepare (request: FastifyRequest): Promise<void> {
+    const state = request.gw
+    const tenantId = state.tenantId as string
+    const route = state.route!
+    let token
+    try {
+      token = await deps.tokens.get(tenantId, request.id)
+    } catch (err) {
+      throw tokenFailure(err, tenantId, deps.consentUrl(tenantId))
+    }
+    if (token.tid !== tenantId) {
+      request.log.error({ tenant: tenantId, tokenTenant: token.tid }, 'token tenant does not match the requested tenant; refusing to forward')
+      throw new GatewayError('TokenUnavailable', `The token issued for tenant ${tenantId} belongs to another tenant; the request was not forwarded.`)
+    }
+    if (!grantedByRoles(token.roles, route)) {
+      throw new GatewayError('PermissionNotGranted',
+        `Tenant ${tenantId} has not granted the gateway's app ${state.permission ?? route.permissions[0]}. ` +
+        `A tenant admin can grant it at ${deps.consentUrl(tenantId)}`)
+    }
+    state.token = token
+    const region = chooseRegion(deps.regions, deps.configuredRegion, deps.tenants.get(tenantId)?.regions)
+    if (region === undefined) {
+      throw new GatewayError('UpstreamUnavailable', `No Defender region is allowed for tenant ${tenantId}.`)
+    }
+    state.region = region
+  }
+}
+
+function tokenFailure (err: unknown, tenantId: string, consentUrl: string): GatewayError {
+  if (err instanceof TokenError && err.kind === 'not-onboarded') {
+    return new GatewayError('TenantNotOnboarded', `${err.message}. A tenant admin can consent at ${consentUrl}`)
+  }
+  const message = err instanceof TokenError ? err.message : `no token for tenant ${tenantId}`
+  return new GatewayError('TokenUnavailable', `${message}; retry later.`, { 'retry-after': '5' })
+}

@@ -1,0 +1,51 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { statusClass, type GatewayMetrics } from '../observability/metrics.js'
+
+/**
+ * onResponse: one access line per request, an audit line for every state-changing route (allowed or
+ * denied), and the request metrics. Labels come from the catalogue, never from the raw path.
+ */
+export function createRecord (metrics: GatewayMetrics) {
+  return function record (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    const state = request.gw ?? {}
+    const status = reply.statusCode
+    const cls = statusClass(status)
+    const route = state.route?.name ?? 'unmatched'
+    const region = state.region?.name ?? 'none'
+    const client = state.client?.name ?? 'anonymous'
+    const forwarded = state.upstreamStart !== undefined
+    const upstreamMs = forwarded && state.upstreamHeadersAt !== undefined
+      ? Math.round((state.upstreamHeadersAt - state.upstreamStart!) * 100) / 100
+      : undefined
+    metrics.requests.inc({ route, method: request.method, status_class: cls, client, region })
+    metrics.requestDuration.observe({ route, method: request.method, status_class: cls }, reply.elapsedTime / 1000)
+    if (upstreamMs !== undefined) {
+      metrics.upstreamDuration.observe({ route, region, status_class: cls }, upstreamMs / 1000)
+    }
+    const line = {
+      client,
+      tenant: state.tenantId,
+      route,
+      method: request.method,
+      status,
+      region: state.region?.name,
+      upstreamMs,
+      upstreamFailed: state.upstreamFailed,
+      ms: Math.round(reply.elapsedTime * 100) / 100
+    }
+    request.log.info(line, 'request')
+    if (state.route?.writes === true) {
+      request.log.info({
+        audit: true,
+        client,
+        tenant: state.tenantId,
+        route,
+        permission: state.permission,
+        decision: forwarded ? 'forwarded' : 'refused',
+        status,
+        upstreamStatus: forwarded && state.upstreamFailed === undefined ? status : undefined
+      }, 'audit')
+    }
+    done()
+  }
+}

@@ -1,0 +1,34 @@
+import type { Client } from '../callers/authenticate.js'
+import type { RouteSpec } from '../policy/catalogue-data.js'
+import type { Region } from '../regions/select.js'
+import type { TenantToken } from '../tokens/types.js'
+
+/** What the hooks learn about a request, in the order they learn it; the proxy only reads it. */
+export interface RequestState {
+  client?: Client
+  tenantId?: string
+  route?: RouteSpec
+  permission?: string
+  upstreamPath?: string
+  query?: string
+  token?: TenantToken
+  region?: Region
+  /** performance.now() when the upstream request started / answered with headers */
+  upstreamStart?: number
+  upstreamHeadersAt?: number
+  /** why forwarding failed (error code), for the access log */
+  upstreamFailed?: string
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gw: RequestState
+  }
+}
+
+/** Tenant as the pipeline needs it: policy, residency. */
+export interface TenantEntry {
+  readonly id: string
+  readonly permissions: ReadonlySet<string>
+  readonly regions?: readonly string[]
+}

@@ -1,0 +1,44 @@
+import { Agent, request as httpsRequest } from 'node:https'
+import { rootCertificates } from 'node:tls'
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node'
+
+/**
+ * msal's network client, replaced because the default one has no timeout on the token POST, cannot
+ * trust an extra CA after start, and drops the cause of network errors (reference/msal-node.md).
+ */
+export function createNetworkClient (options: { caPem?: string, timeoutMs: number }): INetworkModule & { close (): void } {
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 64,
+    ca: options.caPem === undefined ? undefined : [...rootCertificates, options.caPem]
+  })
+  const send = <T>(method: 'GET' | 'POST', url: string, opts?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> =>
+    new Promise((resolve, reject) => {
+      const body = opts?.body
+      const headers: Record<string, string | number> = { ...opts?.headers }
+      if (body !== undefined) headers['content-length'] = Buffer.byteLength(body)
+      const req = httpsRequest(url, { method, agent, headers }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', reject)
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          let parsed: unknown
+          try { parsed = text === '' ? {} : JSON.parse(text) } catch { parsed = { error: 'non_json_response', error_description: `HTTP ${res.statusCode ?? 0} with a non-JSON body` } }
+          const responseHeaders: Record<string, string> = {}
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') responseHeaders[k] = v
+          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: parsed as T })
+        })
+      })
+      req.setTimeout(timeout ?? options.timeoutMs, () => {
+        req.destroy(new Error(`no answer from ${new URL(url).host} within ${timeout ?? options.timeoutMs} ms`))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  return {
+    sendGetRequestAsync: (url, opts, timeout) => send('GET', url, opts, timeout),
+    sendPostRequestAsync: (url, opts) => send('POST', url, opts),
+    close: () => agent.destroy()
+  }
+}
