@@ -97,8 +97,10 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   app.decorateRequest('gw', null as never)
   installErrorHandling(app, metrics)
   app.addHook('onResponse', createRecord(metrics))
+  const admit = createAdmit({ authenticate: createAuthenticator(config.clients), matchRoute: createMatcher(ROUTES), tenants })
+  app.setNotFoundHandler(admit.notFound)
   await app.register(forwardPlugin, {
-    admit: createAdmit({ authenticate: createAuthenticator(config.clients), matchRoute: createMatcher(ROUTES), tenants }),
+    admit: admit.hook,
     prepare: createPrepare({
       tokens,
       tenants,

@@ -20,10 +20,18 @@ const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'PU
  * before any call to Entra or Defender. Deny by default; throws GatewayError.
  */
 export function createAdmit (deps: AdmitDeps) {
-  return function admit (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
-    reply.header('x-request-id', request.id)
-    request.gw = {}
-    done(decide(request) ?? undefined)
+  return {
+    hook: function admit (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+      reply.header('x-request-id', request.id)
+      request.gw = {}
+      done(decide(request) ?? undefined)
+    },
+    /** for requests fastify's router did not match (unusual methods): same checks, same answers */
+    notFound: async function admitUnrouted (request: FastifyRequest, reply: FastifyReply): Promise<never> {
+      reply.header('x-request-id', request.id)
+      request.gw = {}
+      throw decide(request) ?? new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
+    }
   }
 
   function decide (request: FastifyRequest): GatewayError | undefined {

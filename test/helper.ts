@@ -1,0 +1,151 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { buildGateway, type Gateway } from '../src/app.js'
+import { buildFromObject } from '../src/config/load.js'
+import { keyHash } from '../src/callers/authenticate.js'
+import { loggerOptions } from '../src/observability/logger.js'
+import { startSimWorld, type SimWorld, type SimWorldOptions } from './sim/index.js'
+
+/** Fixed tenant ids so failures read the same every run. */
+export const TENANT_A = '11111111-1111-4111-8111-111111111111'
+export const TENANT_B = '22222222-2222-4222-8222-222222222222'
+export const TENANT_C = '33333333-3333-4333-8333-333333333333'
+export const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
+export const CLIENT_SECRET = `sim-secret-${randomBytes(12).toString('hex')}`
+
+export const READ_ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All']
+export const ALL_ROLES = [...READ_ROLES, 'Alert.ReadWrite.All', 'Machine.Isolate', 'Machine.Scan']
+
+export interface TestWorld {
+  readonly sim: SimWorld
+  readonly gateway: Gateway
+  readonly url: string
+  readonly adminUrl: string
+  /** raw API keys by client name */
+  readonly keys: { readonly siem: string, readonly ops: string, readonly narrow: string }
+  /** every log line the gateway wrote, parsed */
+  readonly logs: Array<Record<string, unknown>>
+  /** every log line as text, for secret scans */
+  readonly rawLogs: string[]
+  close (): Promise<void>
+}
+
+export interface WorldOptions {
+  grants?: Record<string, string[]>
+  sim?: Partial<SimWorldOptions>
+  /** merged over the default config object */
+  config?: (base: Record<string, any>, sim: SimWorld) => Record<string, any>
+}
+
+/** Starts the simulators and a gateway against them over real sockets (port 0 everywhere). */
+export async function startWorld (options: WorldOptions = {}): Promise<TestWorld> {
+  const sim = await startSimWorld({
+    clientId: CLIENT_ID,
+    clientSecrets: [CLIENT_SECRET],
+    grants: options.grants ?? { [TENANT_A]: ALL_ROLES, [TENANT_B]: ALL_ROLES, [TENANT_C]: READ_ROLES },
+    ...options.sim
+  })
+  const keys = { siem: `gk_${randomBytes(24).toString('base64url')}`, ops: `gk_${randomBytes(24).toString('base64url')}`, narrow: `gk_${randomBytes(24).toString('base64url')}` }
+  const regions = Object.fromEntries(Object.entries(sim.regions).map(([name, r]) => [name, r.url]))
+  const base = {
+    server: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    identity: { clientId: CLIENT_ID, secret: { fromEnv: 'GW_TEST_SECRET' }, authorityHost: sim.entra.url },
+    trust: { caFile: sim.caFile },
+    upstream: { region: 'auto', regions },
+    logging: { level: 'info' },
+    tenants: [
+      { id: TENANT_A, name: 'contoso', permissions: ALL_ROLES },
+      { id: TENANT_B, name: 'fabrikam', permissions: ALL_ROLES },
+      { id: TENANT_C, name: 'woodgrove', permissions: ['Alert.Read.All', 'Machine.Read.All', 'Machine.Isolate'] }
+    ],
+    clients: [
+      { name: 'siem', keySha256: keyHash(keys.siem), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All', 'AdvancedQuery.Read.All', 'Ti.ReadWrite'] },
+      { name: 'ops', keySha256: keyHash(keys.ops), tenants: ['*'], permissions: ALL_ROLES },
+      { name: 'narrow', keySha256: keyHash(keys.narrow), tenants: ['contoso'], permissions: ['Alert.Read.All'] }
+    ]
+  }
+  const raw = options.config === undefined ? base : options.config(base, sim)
+  const loaded = buildFromObject(raw, { source: 'test', baseDir: process.cwd(), env: { GW_TEST_SECRET: CLIENT_SECRET } })
+  const logs: Array<Record<string, unknown>> = []
+  const rawLogs: string[] = []
+  const sink = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line === '') continue
+        rawLogs.push(line)
+        logs.push(JSON.parse(line))
+      }
+      cb()
+    }
+  })
+  const logger = pino(loggerOptions('info'), sink)
+  const gateway = await buildGateway(loaded, { logger })
+  const { url, adminUrl } = await gateway.listen()
+  return {
+    sim,
+    gateway,
+    url,
+    adminUrl,
+    keys,
+    logs,
+    rawLogs,
+    async close () {
+      await gateway.close()
+      await sim.close()
+    }
+  }
+}
+
+export interface Answer {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
+  json (): any
+}
+
+export interface CallOptions {
+  method?: string
+  headers?: OutgoingHttpHeaders
+  body?: string | Buffer
+  ca?: string
+}
+
+/** Raw HTTP(S) call: the path is sent exactly as given (no URL normalisation). */
+export async function call (base: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  const url = new URL(base)
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return await new Promise((resolve, reject) => {
+    const req = send({
+      host: url.hostname,
+      port: url.port,
+      path,
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      ca: options.ca,
+      agent: false
+    }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', reject)
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) })
+      })
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+/** A key header for a client of the world. */
+export function withKey (key: string, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+  return { 'x-api-key': key, ...extra }
+}
+
+export function uuid (): string {
+  return randomUUID()
+}
