@@ -38,6 +38,8 @@ export interface WorldOptions {
   sim?: Partial<SimWorldOptions>
   /** merged over the default config object */
   config?: (base: Record<string, any>, sim: SimWorld) => Record<string, any>
+  /** runs after the simulators start, before the config is loaded (e.g. to write files it names) */
+  beforeGateway?: (sim: SimWorld) => Promise<void>
 }
 
 /** Starts the simulators and a gateway against them over real sockets (port 0 everywhere). */
@@ -68,6 +70,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
       { name: 'narrow', keySha256: keyHash(keys.narrow), tenants: ['contoso'], permissions: ['Alert.Read.All'] }
     ]
   }
+  await options.beforeGateway?.(sim)
   const raw = options.config === undefined ? base : options.config(base, sim)
   const loaded = buildFromObject(raw, { source: 'test', baseDir: process.cwd(), env: { GW_TEST_SECRET: CLIENT_SECRET } })
   const logs: Array<Record<string, unknown>> = []
@@ -94,7 +97,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     logs,
     rawLogs,
     async close () {
-      await gateway.close()
+      await gateway.close().catch(() => {})
       await sim.close()
     }
   }

@@ -1,0 +1,33 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { call } from '../helper.js'
+
+// Runs `npm run demo`'s script as a user would, runs the curl lines it prints, then Ctrl-C.
+t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+    env: { ...process.env, DEMO_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { out += c.toString() })
+  const deadline = Date.now() + 60_000
+  while (!out.includes('Ctrl-C stops it.') && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.match(out, 'Ctrl-C stops it.', 'demo started')
+  const curls = out.split('\n').filter((l) => l.trim().startsWith('curl -s -H'))
+  t.ok(curls.length >= 4, 'prints curl lines with the demo key')
+  const expected = [200, 200, 200, 403]
+  for (const [i, line] of curls.slice(0, 4).entries()) {
+    const header = /-H '([^:]+): ([^']+)'/.exec(line)!
+    const url = new URL(/'(http[^']+)'/.exec(line)![1]!)
+    const method = line.includes('-X POST') ? 'POST' : 'GET'
+    const res = await call(url.origin, url.pathname + url.search, { method, headers: { [header[1]!]: header[2]! } })
+    t.equal(res.status, expected[i], line)
+  }
+  child.kill('SIGINT')
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0, 'exit code 0 after Ctrl-C')
+})

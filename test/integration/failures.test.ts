@@ -1,0 +1,92 @@
+import t from 'tap'
+import { call, startWorld, withKey, TENANT_A, TENANT_B, CLIENT_SECRET, type TestWorld } from '../helper.js'
+
+const UNCONSENTED = '44444444-4444-4444-8444-444444444444'
+let world: TestWorld
+t.before(async () => {
+  world = await startWorld({
+    config (base) {
+      return {
+        ...base,
+        tokens: { timeoutMs: 1500 },
+        upstream: { ...base.upstream, region: 'eu', timeoutMs: 1500, connectTimeoutMs: 1000 },
+        tenants: [...base.tenants, { id: UNCONSENTED, name: 'newcustomer', permissions: ['Alert.Read.All'] }]
+      }
+    }
+  })
+})
+t.teardown(async () => { await world.close() })
+
+const errorOf = (text: string): { code: string, message: string, target: string } => JSON.parse(text).error
+const alerts = async (tenant: string): ReturnType<typeof call> =>
+  await call(world.url, `/tenants/${tenant}/api/alerts?$top=1`, { headers: withKey(world.keys.siem) })
+
+t.test('Entra ID errors become 503 TokenUnavailable with a useful message and no secret', async (t) => {
+  const eu = world.sim.regions.eu!
+  eu.reset()
+  const cases: Array<[string, Parameters<typeof world.sim.entra.setFault>[1], string]> = [
+    ['server error', { kind: 'status', status: 500 }, 'could not issue a token'],
+    ['throttled', { kind: 'status', status: 429, retryAfter: 1 }, 'could not issue a token'],
+    ['bad credential', { kind: 'status', status: 401, aadsts: 7000215, error: 'invalid_client' }, 'credential'],
+    ['non-JSON answer', { kind: 'non-json', status: 502 }, 'could not issue a token'],
+    ['empty answer', { kind: 'empty' }, 'no access token'],
+    ['hangs past the timeout', { kind: 'hang' }, 'could not issue a token']
+  ]
+  for (const [name, fault, words] of cases) {
+    world.gateway.app.log.info({ case: name }, 'case')
+    world.sim.entra.setFault(TENANT_B, fault)
+    const res = await alerts(TENANT_B)
+    t.equal(res.status, 503, name)
+    const err = errorOf(res.text)
+    t.equal(err.code, 'TokenUnavailable', name)
+    t.match(err.message, words, name)
+    t.notOk(res.text.includes(CLIENT_SECRET), `${name}: no secret in the answer`)
+  }
+  world.sim.entra.setFault(TENANT_B, undefined)
+  t.equal(eu.received.length, 0, 'nothing was forwarded while no token could be had')
+  const ok = await alerts(TENANT_B)
+  t.equal(ok.status, 200, 'the tenant recovers as soon as Entra does')
+  const metrics = await call(world.adminUrl, '/metrics')
+  t.match(metrics.text, /defender_gateway_token_acquisitions_total\{outcome="failure",error_class="bad-credential"\} 1/)
+  t.match(metrics.text, /defender_gateway_token_acquisitions_total\{outcome="failure",error_class="transient"\} \d/)
+})
+
+t.test('a tenant that never consented: 403 TenantNotOnboarded with its consent link, remembered briefly', async (t) => {
+  world.sim.entra.resetCounts()
+  const first = await alerts(UNCONSENTED)
+  t.equal(first.status, 403)
+  const err = errorOf(first.text)
+  t.equal(err.code, 'TenantNotOnboarded')
+  t.match(err.message, `${UNCONSENTED}/adminconsent?client_id=`)
+  const second = await alerts('newcustomer')
+  t.equal(errorOf(second.text).code, 'TenantNotOnboarded')
+  t.equal(world.sim.entra.tokenRequests(UNCONSENTED), 1, 'Entra asked once, not per request')
+})
+
+t.test('Defender unreachable: 502 UpstreamUnavailable; hanging: 504 UpstreamTimeout', async (t) => {
+  const eu = world.sim.regions.eu!
+  eu.setFault({ kind: 'reset' })
+  const reset = await alerts(TENANT_A)
+  t.equal(reset.status, 502)
+  t.equal(errorOf(reset.text).code, 'UpstreamUnavailable')
+  t.equal(errorOf(reset.text).target, reset.headers['x-request-id'])
+  eu.setFault({ kind: 'hang' })
+  const hang = await alerts(TENANT_A)
+  t.equal(hang.status, 504)
+  t.equal(errorOf(hang.text).code, 'UpstreamTimeout')
+  eu.setFault(undefined)
+  t.equal((await alerts(TENANT_A)).status, 200, 'back to normal')
+})
+
+t.test('Defender\'s own errors pass through unchanged, 429 with its Retry-After', async (t) => {
+  const eu = world.sim.regions.eu!
+  eu.setFault({ kind: 'status', status: 429, times: 1 })
+  const limited = await alerts(TENANT_A)
+  t.equal(limited.status, 429)
+  t.equal(limited.headers['retry-after'], '1')
+  t.equal(errorOf(limited.text).code, 'TooManyRequests', 'Defender\'s body, not ours')
+  const missing = await call(world.url, `/tenants/${TENANT_A}/api/alerts/nope`, { headers: withKey(world.keys.siem) })
+  t.equal(missing.status, 404)
+  t.equal(errorOf(missing.text).code, 'ResourceNotFound')
+  t.ok(missing.headers['x-request-id'], 'our request id on upstream answers too')
+})
