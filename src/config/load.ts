@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { configSchema, type ParsedConfig } from './schema.js'
 import { crossCheck } from './validate.js'
+import { lenientParse } from './lenient.js'
 import { ConfigError, formatPath } from './problems.js'
 import { resolveSecret, Secret, type SecretSource } from './secret.js'
 import { PERMISSIONS } from '../policy/catalogue-data.js'
@@ -63,13 +64,23 @@ export function parseConfigText (text: string, options: LoadOptions): LoadedConf
 export function buildFromObject (raw: unknown, options: LoadOptions): LoadedConfig {
   const parsed = configSchema.safeParse(raw)
   if (!parsed.success) {
-    throw new ConfigError(options.source, parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`))
+    const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
+    // Keep going on what did parse, so reference and secret problems are reported in the same pass.
+    const { config, identityValid } = lenientParse(raw)
+    const more = checkAll(config, options).problems
+      .filter((p) => identityValid || !p.startsWith('identity: set exactly one'))
+    throw new ConfigError(options.source, [...problems, ...more.filter((p) => !problems.includes(p))])
   }
-  const regions = Object.keys(regionTable(parsed.data.cloud, parsed.data.upstream.regions))
-  const { config, problems } = crossCheck(parsed.data, { permissions: PERMISSIONS, regions })
-  const material = readMaterial(config, options, problems)
+  const { config, problems, material } = checkAll(parsed.data, options)
   if (problems.length > 0) throw new ConfigError(options.source, problems)
   return deepFreeze({ ...material, config, source: options.source })
+}
+
+function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files'> } {
+  const regions = Object.keys(regionTable(parsed.cloud, parsed.upstream.regions))
+  const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions })
+  const material = readMaterial(config, options, problems)
+  return { config, problems, material }
 }
 
 function readMaterial (config: ParsedConfig, source: SecretSource, problems: string[]): Pick<LoadedConfig, 'secrets' | 'files'> {

@@ -61,7 +61,7 @@ const tokensSchema = z.strictObject({
   timeoutMs: z.number().int().positive().default(10_000)
 })
 
-const tenantSchema = z.strictObject({
+export const tenantSchema = z.strictObject({
   id: guid,
   name: name.optional(),
   permissions: z.array(z.string()).default([]),
@@ -69,7 +69,7 @@ const tenantSchema = z.strictObject({
   regions: z.array(z.string()).optional()
 })
 
-const clientSchema = z.strictObject({
+export const clientSchema = z.strictObject({
   name,
   keySha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the hex SHA-256 of the key (64 hex digits)'),
   /** tenant ids or names, or '*' for every configured tenant */

@@ -30,7 +30,7 @@ export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: 
   const byKey = new Map<string, string>()
   const tenants = parsed.tenants.map((t, i) => {
     const id = t.id.toLowerCase()
-    for (const key of [id, t.name?.toLowerCase()]) {
+    for (const key of new Set([id, t.name?.toLowerCase()])) {
       if (key === undefined) continue
       if (byKey.has(key)) problems.push(`tenants[${i}]: '${key}' is used by another tenant`)
       byKey.set(key, id)
@@ -42,8 +42,8 @@ export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: 
   const seenNames = new Set<string>()
   const seenKeys = new Set<string>()
   const clients = parsed.clients.map((c, i) => {
-    if (seenNames.has(c.name)) problems.push(`clients[${i}].name: '${c.name}' is used by another client`)
-    seenNames.add(c.name)
+    if (seenNames.has(c.name.toLowerCase())) problems.push(`clients[${i}].name: '${c.name}' is used by another client`)
+    seenNames.add(c.name.toLowerCase())
     const key = c.keySha256.toLowerCase()
     if (seenKeys.has(key)) problems.push(`clients[${i}].keySha256: the same key hash is used by another client`)
     seenKeys.add(key)

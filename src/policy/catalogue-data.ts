@@ -215,5 +215,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { name: 'scanDefinitions.historyByDefinition', method: 'POST', template: '/api/DeviceAuthenticatedScanDefinitions/GetScanHistoryByScanDefinitionId', permissions: ['Machine.Read.All'], rateClass: 'default', writes: false }, // POST that only reads
   { name: 'scanDefinitions.historyBySession', method: 'POST', template: '/api/DeviceAuthenticatedScanDefinitions/GetScanHistoryBySessionId', permissions: ['Machine.Read.All'], rateClass: 'default', writes: false }, // POST that only reads
   { name: 'scanAgents.list', method: 'GET', template: '/api/DeviceAuthenticatedScanAgents', permissions: ['Machine.Read.All'], rateClass: 'default', writes: false },
-  { name: 'scanAgents.get', method: 'GET', template: '/api/DeviceAuthenticatedScanAgents/{id}', permissions: ['Machine.Read.All'], rateClass: 'default', writes: false }
+  { name: 'scanAgents.get', method: 'GET', template: '/api/DeviceAuthenticatedScanAgents/{id}', permissions: ['Machine.Read.All'], rateClass: 'default', writes: false },
+  // §3.13: the OData schema document (read by 3P clients); it holds no tenant data, so any permission opens it.
+  { name: 'metadata.get', method: 'GET', template: '/api/$metadata', permissions: PERMISSIONS, rateClass: 'default', writes: false }
 ]

@@ -33,7 +33,10 @@ function matches (parts: readonly Part[], segments: readonly string[]): boolean 
     const part = parts[i] as Part
     const segment = segments[i] as string
     if (segment === '') return false
-    if (part.kind === 'literal') {
+    if (part.kind === 'variable') {
+      // '$count', '$metadata'... are OData system segments, never an id.
+      if (segment.startsWith('$')) return false
+    } else if (part.kind === 'literal') {
       if (segment.toLowerCase() !== part.value) return false
     } else if (part.kind === 'function') {
       const lower = segment.toLowerCase()

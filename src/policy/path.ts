@@ -19,7 +19,10 @@ export type TargetResult = { ok: true, target: GatewayTarget } | { ok: false, re
 // Anything the upstream might decode into a separator, a dot segment or a control character.
 const FORBIDDEN_ENCODED = /%(?:2f|5c|25|00|0[1-9a-f]|1[0-9a-f]|7f|2e)/i
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f\\]/
+const CONTROL = /[\u0000-\u001f\u007f\\#]/
+// RFC 3986 path characters: anything else (quotes, braces, raw non-ASCII...) would be re-encoded by
+// URL parsing on the way upstream, so the path Defender sees could differ from the one authorised.
+const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/
 const PREFIX = /^\/tenants\/([A-Za-z0-9._-]{1,64})(\/api(?:\/.*)?)$/i
 
 /**
@@ -33,7 +36,8 @@ export function parseTarget (rawUrl: string): TargetResult {
   if (path.length > MAX_PATH_LENGTH) return fail('path too long')
   if (query.length > MAX_QUERY_LENGTH) return fail('query string too long')
   if (!path.startsWith('/')) return fail('request target must be a path')
-  if (CONTROL.test(rawUrl)) return fail('control characters or backslash in request target')
+  if (CONTROL.test(rawUrl)) return fail('control characters, backslash or fragment in request target')
+  if (!PATH_CHARS.test(path)) return fail('characters that must be percent-encoded in path')
   if (FORBIDDEN_ENCODED.test(path)) return fail('encoded separators, dots, percent signs or control characters in path')
   if (path.includes('//')) return fail('empty path segment')
   const match = PREFIX.exec(path)

@@ -31,7 +31,7 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
   const now = options.now ?? Date.now
   const events = options.events ?? NO_EVENTS
   const tokens = new LRUCache<string, TenantToken>({ max: options.maxTenants })
-  const refusals = new LRUCache<string, TokenError>({ max: options.maxTenants, ttl: options.negativeTtlMs ?? 30_000 })
+  const refusals = new LRUCache<string, TokenError>({ max: options.maxTenants, ttl: options.negativeTtlMs ?? 30_000, ttlResolution: 0, perf: { now } })
   const flights = new Map<string, Promise<TenantToken>>()
 
   const acquire = async (tenantId: string, requestId: string): Promise<TenantToken> => {
