@@ -112,7 +112,9 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     trustProxy: config.server.trustProxy,
     caPem: files.caPem,
     timeoutMs: config.upstream.timeoutMs,
-    connectTimeoutMs: config.upstream.connectTimeoutMs
+    connectTimeoutMs: config.upstream.connectTimeoutMs,
+    publicUrl: config.server.publicUrl,
+    bodyLimitBytes: config.server.bodyLimitBytes
   })
 
   let ready = false

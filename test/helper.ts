@@ -16,7 +16,7 @@ export const TENANT_C = '33333333-3333-4333-8333-333333333333'
 export const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
 export const CLIENT_SECRET = `sim-secret-${randomBytes(12).toString('hex')}`
 
-export const READ_ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All']
+export const READ_ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All', 'Software.Read.All']
 export const ALL_ROLES = [...READ_ROLES, 'Alert.ReadWrite.All', 'Machine.Isolate', 'Machine.Scan']
 
 export interface TestWorld {
@@ -65,7 +65,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
       { id: TENANT_C, name: 'woodgrove', permissions: ['Alert.Read.All', 'Machine.Read.All', 'Machine.Isolate'] }
     ],
     clients: [
-      { name: 'siem', keySha256: keyHash(keys.siem), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All', 'AdvancedQuery.Read.All', 'Ti.ReadWrite'] },
+      { name: 'siem', keySha256: keyHash(keys.siem), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All', 'AdvancedQuery.Read.All', 'Ti.ReadWrite', 'Software.Read.All'] },
       { name: 'ops', keySha256: keyHash(keys.ops), tenants: ['*'], permissions: ALL_ROLES },
       { name: 'narrow', keySha256: keyHash(keys.narrow), tenants: ['contoso'], permissions: ['Alert.Read.All'] }
     ]

@@ -59,6 +59,7 @@ export function createAdmit (deps: AdmitDeps) {
     const decision = authorise(client, tenant, target.tenantRef, route)
     if (!decision.allowed) return new GatewayError(decision.code, decision.message)
     state.tenantId = tenant?.id
+    state.tenantRef = target.tenantRef
     state.permission = decision.permission
     return undefined
   }

@@ -7,6 +7,8 @@ import type { TenantToken } from '../tokens/types.js'
 export interface RequestState {
   client?: Client
   tenantId?: string
+  /** the tenant as the caller named it (id or alias, lowercase): rewritten links keep it */
+  tenantRef?: string
   route?: RouteSpec
   permission?: string
   upstreamPath?: string
@@ -18,6 +20,8 @@ export interface RequestState {
   upstreamHeadersAt?: number
   /** why forwarding failed (error code), for the access log */
   upstreamFailed?: string
+  /** the caller's body passed server.bodyLimitBytes while streaming */
+  bodyTooLarge?: boolean
 }
 
 declare module 'fastify' {

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
+import type { Readable } from 'node:stream'
 import { rootCertificates } from 'node:tls'
 import { GatewayError } from '../errors.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { sendUpstreamBody } from './response.js'
+import { installBodyStreaming } from './body-limit.js'
 
 export interface ForwardOptions {
   readonly admit: onRequestHookHandler
@@ -12,6 +15,9 @@ export interface ForwardOptions {
   readonly caPem?: string
   readonly timeoutMs: number
   readonly connectTimeoutMs: number
+  /** base of rewritten links; the request's own origin when absent */
+  readonly publicUrl?: string
+  readonly bodyLimitBytes: number
 }
 
 const TIMEOUT_CODES = new Set([
@@ -25,6 +31,7 @@ const TIMEOUT_CODES = new Set([
  */
 export async function forwardPlugin (app: FastifyInstance, options: ForwardOptions): Promise<void> {
   app.addHook('onRequest', options.admit)
+  installBodyStreaming(app, options.bodyLimitBytes)
   const proxyOptions = {
     upstream: '',
     prefix: '/',
@@ -32,6 +39,7 @@ export async function forwardPlugin (app: FastifyInstance, options: ForwardOptio
     preHandler: options.prepare,
     // reply-from's own per-request lines; the access line comes from the onResponse hook.
     disableRequestLogging: true,
+    proxyPayloads: false,
     // No blind retries: a retried POST could isolate a machine twice; failover decides explicitly.
     retryDelay: () => null,
     undici: {
@@ -61,10 +69,17 @@ export async function forwardPlugin (app: FastifyInstance, options: ForwardOptio
         request.gw.upstreamHeadersAt = performance.now()
         return downstreamResponseHeaders(headers, request.id)
       },
+      onResponse (request: FastifyRequest, reply: FastifyReply, res: { stream: Readable, headers: Record<string, unknown> }) {
+        sendUpstreamBody(request, reply, res.stream, res.headers, options.publicUrl)
+      },
       onError (reply: FastifyReply, { error }: { error: Error & { code?: string, cause?: { code?: string } } }) {
         const code = error.cause?.code ?? error.code ?? ''
         const region = reply.request.gw.region?.name ?? 'unknown'
         reply.request.gw.upstreamFailed = code === '' ? error.message : code
+        if (reply.request.gw.bodyTooLarge === true) {
+          reply.send(new GatewayError('PayloadTooLarge', `The request body is larger than the gateway forwards (${options.bodyLimitBytes} bytes).`))
+          return
+        }
         reply.send(TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(error.code ?? '')
           ? new GatewayError('UpstreamTimeout', `Defender (region ${region}) did not answer in time; retry later.`)
           : new GatewayError('UpstreamUnavailable', `Defender (region ${region}) could not be reached (${code || 'connection failed'}); retry later.`))

@@ -17,7 +17,12 @@ export interface Ctx {
   alertCount: number
   exportCount: number
   compress: boolean
+  /** counters of streamed export pages, for backpressure and cancellation assertions */
+  streams: StreamStats
 }
+
+/** What a region has streamed: records written, and pages whose client went away before the end. */
+export interface StreamStats { recordsWritten: number, aborted: number, completed: number }
 
 export type Handler = (ctx: Ctx) => void | Promise<void>
 

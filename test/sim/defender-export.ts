@@ -57,13 +57,15 @@ export async function softwareInventoryByMachine (ctx: Ctx): Promise<void> {
   const end = Math.min(offset + pageSize, total)
   const out = openBody(ctx.req, ctx.res, ctx.compress, 200, { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' })
   const head = `{"@odata.context":${JSON.stringify(context(ctx, 'Collection(microsoft.windowsDefenderATP.api.AssetSoftware)'))},"value":[`
-  if (!await writeChunk(out, ctx, head)) return
+  if (!await writeChunk(out, ctx, head)) { ctx.streams.aborted++; return }
   for (let i = offset; i < end; i += CHUNK_RECORDS) {
     const stop = Math.min(i + CHUNK_RECORDS, end)
     let chunk = ''
     for (let j = i; j < stop; j++) chunk += (j === offset ? '' : ',') + inventoryRecordJson(ctx.data, j)
-    if (!await writeChunk(out, ctx, chunk)) return
+    if (!await writeChunk(out, ctx, chunk)) { ctx.streams.aborted++; return }
+    ctx.streams.recordsWritten += stop - i
   }
+  ctx.streams.completed++
   let tail = ']'
   if (end < total) {
     const link = `${ctx.linkHost}/api/machines/SoftwareInventoryByMachine?pageSize=${pageSize}&$skiptoken=${encodeURIComponent(skipToken(end))}`

@@ -7,6 +7,7 @@ import { codeForStatus, errorBody, sendText } from './defender-reply.js'
 import { hasRole, matchRoute, normalisePath } from './defender-routes.js'
 import { parseQuery, QueryError } from './defender-query.js'
 import { HttpError } from './defender-context.js'
+import type { StreamStats } from './defender-context.js'
 import { newTenantData } from './defender-data.js'
 import type { TenantData } from './defender-data.js'
 import { createRateLimiter } from './rate-limit.js'
@@ -44,6 +45,8 @@ export interface DefenderRegion {
   name: string
   url: string
   received: RecordedRequest[]
+  /** streamed export pages: records written, pages aborted by the client, pages completed */
+  readonly streams: StreamStats
   setLatency (ms: number): void
   setFault (fault: DefenderFault | undefined): void
   setAlertCount (tenant: string, n: number): void
@@ -66,6 +69,7 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
   const tenants = new Map<string, TenantData>()
   const alertCounts = new Map<string, number>()
   const exportCounts = new Map<string, number>()
+  const streams: StreamStats = { recordsWritten: 0, aborted: 0, completed: 0 }
   let latency = opts.latencyMs ?? 0
   let fault: DefenderFault | undefined
   const { keyPem, certPem } = await opts.ca.issueServerCert()
@@ -140,7 +144,8 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
       linkHost,
       alertCount: alertCounts.get(token.tenant) ?? opts.alertsPerTenant ?? 30,
       exportCount: exportCounts.get(token.tenant) ?? 1000,
-      compress
+      compress,
+      streams
     })
   }
 
@@ -159,6 +164,7 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
     name: opts.name,
     url: `https://127.0.0.1:${port}`,
     received,
+    streams,
     setLatency (ms) { latency = ms },
     setFault (next) { fault = next },
     setAlertCount (tenant, n) { alertCounts.set(tenant.toLowerCase(), n) },
@@ -166,6 +172,7 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
     setRatePerMinute (n) { limiter.setRate(n) },
     reset () {
       received.length = 0
+      Object.assign(streams, { recordsWritten: 0, aborted: 0, completed: 0 })
       limiter.clear()
     },
     close: async () => await closeServer(server, destroyAll)

@@ -14,6 +14,7 @@ export { startEntra } from './entra.js'
 export type { EntraFault, EntraSim, EntraSimOptions } from './entra.js'
 export { startDefenderRegion } from './defender.js'
 export type { DefenderFault, DefenderRegion, DefenderRegionOptions, RecordedRequest } from './defender.js'
+export type { StreamStats } from './defender-context.js'
 
 /** A CA, one Entra and several Defender regions, started together and closed together. */
 export interface SimWorld {
