@@ -47,3 +47,18 @@ export class TokenError extends Error {
     this.aadsts = aadsts
   }
 }
+
+/**
+ * A second-level token cache shared by replicas (Redis), below the in-process cache. Implementations
+ * must never throw: when the store is unreachable they answer `undefined` / `false` and the caller
+ * carries on with local state.
+ */
+export interface SharedTokenStore {
+  /** the shared token for a tenant, if any and not expired */
+  get (tenantId: string): Promise<AcquiredToken | undefined>
+  /** stores a token until `expiresOn - skewMs` */
+  set (tenantId: string, token: AcquiredToken, skewMs: number): Promise<void>
+  /** a short lock so that only one replica asks Entra for a tenant; true when this replica holds it */
+  lock (tenantId: string, ttlMs: number): Promise<boolean>
+  unlock (tenantId: string): Promise<void>
+}
