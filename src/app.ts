@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
 import { createAuthenticator } from './callers/authenticate.js'
-import { ROUTES } from './policy/catalogue-data.js'
+import { catalogue } from './policy/catalogue.js'
 import { createMatcher } from './policy/match.js'
 import { CLOUDS, regionTable } from './regions/clouds.js'
 import { regionList } from './regions/select.js'
@@ -16,9 +16,10 @@ import { buildAdminApp } from './admin/admin-app.js'
 import { createAdmit } from './pipeline/admit.js'
 import { createPrepare } from './pipeline/prepare.js'
 import { createRecord } from './pipeline/record.js'
-import { frameworkErrors, installErrorHandling } from './pipeline/errors.js'
+import { frameworkErrors, installErrorHandling, refuseConnect } from './pipeline/errors.js'
 import type { TenantEntry } from './pipeline/state.js'
 import { forwardPlugin } from './proxy/forward.js'
+import { registerExplain } from './pipeline/explain-route.js'
 import { VERSION } from './version.js'
 
 export interface GatewayDeps {
@@ -96,9 +97,13 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   }) as unknown as FastifyInstance
   app.decorateRequest('gw', null as never)
   installErrorHandling(app, metrics)
+  refuseConnect(app.server)
   app.addHook('onResponse', createRecord(metrics))
-  const admit = createAdmit({ authenticate: createAuthenticator(config.clients), matchRoute: createMatcher(ROUTES), tenants })
+  const routes = catalogue(config.extraRoutes)
+  const authenticate = createAuthenticator(config.clients)
+  const admit = createAdmit({ authenticate, matchRoute: createMatcher(routes), tenants })
   app.setNotFoundHandler(admit.notFound)
+  registerExplain(app, { authenticate, tenants, routes, tokens, consentUrl })
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({

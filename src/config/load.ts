@@ -3,10 +3,11 @@ import { dirname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { configSchema, type ParsedConfig } from './schema.js'
 import { crossCheck } from './validate.js'
+import { checkLimitsAndRedis, MIN_TOKEN_KEY_LENGTH } from './validate-limits.js'
 import { lenientParse } from './lenient.js'
 import { ConfigError, formatPath } from './problems.js'
 import { resolveSecret, Secret, type SecretSource } from './secret.js'
-import { PERMISSIONS } from '../policy/catalogue-data.js'
+import { PERMISSIONS, RATE_CLASSES, ROUTES } from '../policy/catalogue-data.js'
 import { regionTable } from '../regions/clouds.js'
 
 /** Everything the gateway runs on: the validated config plus the secrets and files it references. */
@@ -16,6 +17,9 @@ export interface LoadedConfig {
     readonly clientSecret?: Secret
     readonly adminToken?: Secret
     readonly certificateKey?: Secret
+    /** key material for tokens at rest in Redis */
+    readonly redisTokenKey?: Secret
+    readonly redisPassword?: Secret
   }
   readonly files: {
     readonly caPem?: string
@@ -76,9 +80,12 @@ export function buildFromObject (raw: unknown, options: LoadOptions): LoadedConf
   return deepFreeze({ ...material, config, source: options.source })
 }
 
+const ROUTE_KEYS: ReadonlySet<string> = new Set(ROUTES.map((r) => `${r.method} ${r.template.toLowerCase()}`))
+
 function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files'> } {
   const regions = Object.keys(regionTable(parsed.cloud, parsed.upstream.regions))
-  const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions })
+  const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions, rateClasses: Object.keys(RATE_CLASSES), routeKeys: ROUTE_KEYS })
+  problems.push(...checkLimitsAndRedis(config, Object.keys(RATE_CLASSES)))
   const material = readMaterial(config, options, problems)
   return { config, problems, material }
 }
@@ -95,14 +102,20 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
     const value = secret({ fromFile: path }, where)
     return value?.reveal()
   }
-  const { identity, server, trust, admin } = config
+  const { identity, server, trust, admin, redis } = config
+  const redisTokenKey = secret(redis?.tokenKey, 'redis.tokenKey')
+  if (redisTokenKey !== undefined && redisTokenKey.reveal().length < MIN_TOKEN_KEY_LENGTH) {
+    problems.push(`redis.tokenKey: must be at least ${MIN_TOKEN_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
+  }
   const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
   const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
   return {
     secrets: {
       clientSecret: secret(identity.secret, 'identity.secret'),
       adminToken: secret(admin.token, 'admin.token'),
-      certificateKey: secret(identity.certificate === undefined ? undefined : { fromFile: identity.certificate.keyFile }, 'identity.certificate.keyFile')
+      certificateKey: secret(identity.certificate === undefined ? undefined : { fromFile: identity.certificate.keyFile }, 'identity.certificate.keyFile'),
+      redisTokenKey,
+      redisPassword: secret(redis?.password, 'redis.password')
     },
     files: {
       caPem: file(trust.caFile, 'trust.caFile'),

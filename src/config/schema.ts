@@ -35,10 +35,30 @@ const adminSchema = z.strictObject({
   token: secretRefSchema.optional()
 })
 
+const certificateSchema = z.strictObject({ keyFile: fileRef, certFile: fileRef })
+const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be a date such as 2027-03-31 or 2027-03-31T12:00:00Z')
+
+/** One app credential; a list of them allows a rotation (new first, old as fallback). */
+export const credentialSchema = z.strictObject({
+  /** label in logs and in the credential expiry metric; default: its place in the config */
+  name: name.optional(),
+  secret: secretRefSchema.optional(),
+  certificate: certificateSchema.optional(),
+  /** federated (workload identity) assertion, re-read whenever the file changes */
+  assertionFile: fileRef.optional(),
+  /** when a secret expires (Entra shows it); certificates carry their own notAfter */
+  expiresOn: isoDate.optional()
+})
+
 const identitySchema = z.strictObject({
   clientId: guid,
   secret: secretRefSchema.optional(),
-  certificate: z.strictObject({ keyFile: fileRef, certFile: fileRef }).optional(),
+  certificate: certificateSchema.optional(),
+  assertionFile: fileRef.optional(),
+  /** several credentials, tried in order; instead of secret / certificate / assertionFile */
+  credentials: z.array(credentialSchema).min(1).max(4).optional(),
+  /** warn in the logs when a credential expires within this many days */
+  expiryWarningDays: z.number().int().min(0).default(30),
   /** login host override (sovereign clouds, tests); default from `cloud` */
   authorityHost: url(['https:']).optional(),
   /** token resource override; the scope sent is `${resource}/.default` */
@@ -58,7 +78,16 @@ const tokensSchema = z.strictObject({
   /** a token is used until expiry minus this margin */
   skewSeconds: z.number().int().min(0).max(1800).default(300),
   maxTenants: z.number().int().positive().default(50_000),
-  timeoutMs: z.number().int().positive().default(10_000)
+  timeoutMs: z.number().int().positive().default(10_000),
+  /** renew tokens in use this long before they stop being used (or a sixth of their life); 0 = off */
+  refreshAheadSeconds: z.number().int().min(0).max(3600).default(600),
+  /** how long "not consented in this tenant" is remembered */
+  notOnboardedTtlSeconds: z.number().int().min(0).max(3600).default(30),
+  /** per-tenant wait after failed token requests, doubling up to maxMs; Retry-After is always honoured */
+  backoff: z.strictObject({
+    initialMs: z.number().int().min(0).default(1000),
+    maxMs: z.number().int().min(0).default(60_000)
+  }).prefault({})
 })
 
 export const tenantSchema = z.strictObject({
@@ -77,6 +106,54 @@ export const clientSchema = z.strictObject({
   permissions: z.array(z.string()).default([])
 })
 
+/** A Defender route published after this release, so operators need not wait for one. */
+const extraRouteSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9.]{0,63}$/, 'must be a dotted name such as machines.newAction'),
+  method: z.enum(['GET', 'POST', 'PATCH', 'DELETE']),
+  template: z.string().regex(/^\/api(\/(\{[A-Za-z]+\}|[A-Za-z0-9$._-]+(\(\{[A-Za-z]+\}\))?))+$/, "must look like '/api/machines/{id}/newAction'"),
+  permissions: z.array(z.string()).min(1),
+  rateClass: z.string().default('default'),
+  /** state-changing routes are audited; defaults to true for everything but GET */
+  writes: z.boolean().optional()
+})
+
+/** Shared state for replicas; without it tokens and budgets live in each process (the default). */
+const redisSchema = z.strictObject({
+  /** redis:// or rediss://, without a password (use `password`) */
+  url: url(['redis:', 'rediss:']),
+  /** key material (at least 32 characters) for AES-256-GCM encryption of tokens at rest; required */
+  tokenKey: secretRefSchema.optional(),
+  password: secretRefSchema.optional(),
+  /** prefix of every key, so one Redis can serve several gateways */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,32}$/, 'must be 1-32 letters, digits or : _ . -').default('dgw:'),
+  /** a Redis call slower than this is abandoned and served from local state */
+  commandTimeoutMs: z.number().int().positive().max(10_000).default(500),
+  connectTimeoutMs: z.number().int().positive().max(60_000).default(2000)
+})
+
+const classLimitSchema = z.strictObject({
+  perMinute: z.number().int().positive().nullable().optional(),
+  perHour: z.number().int().positive().nullable().optional()
+})
+
+const shareSchema = z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1')
+
+/** Rate budgets per (tenant, rate class), enforced before Defender's own throttling. */
+const limitsSchema = z.strictObject({
+  /** how long a request may wait for a slot before 429 RateLimited */
+  maxWaitMs: z.number().int().min(0).max(60_000).default(2000),
+  /** tenants whose budgets are kept in memory (least recently used are forgotten) */
+  maxTenants: z.number().int().positive().default(50_000),
+  /** client name → largest fraction of a tenant's budget that client may use */
+  clientShares: z.record(name, shareSchema).default({}),
+  /** share of clients not listed in clientShares (1 = no cap of their own) */
+  defaultClientShare: shareSchema.default(1),
+  /** fraction of each budget one replica uses while Redis is down (1 / replicas is strictly safe) */
+  fallbackShare: shareSchema.default(1),
+  /** per rate class overrides of the catalogue's limits (null = none) */
+  classes: z.record(z.string(), classLimitSchema).default({})
+})
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   admin: adminSchema.prefault({}),
@@ -87,7 +164,9 @@ export const configSchema = z.strictObject({
   tokens: tokensSchema.prefault({}),
   tenants: z.array(tenantSchema).default([]),
   clients: z.array(clientSchema).default([]),
-  redis: z.strictObject({ url: url(['redis:', 'rediss:']) }).optional(),
+  redis: redisSchema.optional(),
+  limits: limitsSchema.prefault({}),
+  extraRoutes: z.array(extraRouteSchema).default([]),
   logging: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
   }).prefault({}),
@@ -100,3 +179,6 @@ export type ConfigInput = z.input<typeof configSchema>
 export type ParsedConfig = z.output<typeof configSchema>
 export type TenantConfig = ParsedConfig['tenants'][number]
 export type ClientConfig = ParsedConfig['clients'][number]
+export type CredentialConfig = z.output<typeof credentialSchema>
+export type RedisConfig = NonNullable<ParsedConfig['redis']>
+export type LimitsConfig = ParsedConfig['limits']

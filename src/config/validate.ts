@@ -6,6 +6,10 @@ export interface Vocabulary {
   readonly permissions: readonly string[]
   /** region names valid for the configured cloud / overrides */
   readonly regions: readonly string[]
+  /** Defender rate classes (catalogue) */
+  readonly rateClasses: readonly string[]
+  /** routes the built-in catalogue already has, as 'METHOD /lowercase/template' */
+  readonly routeKeys: ReadonlySet<string>
 }
 
 /**
@@ -57,6 +61,17 @@ export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: 
     return { ...c, keySha256: key, tenants: clientTenants, permissions: permissions(c.permissions, `clients[${i}].permissions`) }
   })
 
+  const seenRoutes = new Set(vocab.routeKeys)
+  const extraRoutes = parsed.extraRoutes.map((r, i) => {
+    const key = `${r.method} ${r.template.toLowerCase()}`
+    if (seenRoutes.has(key)) problems.push(`extraRoutes[${i}]: ${r.method} ${r.template} is already in the catalogue`)
+    seenRoutes.add(key)
+    if (!vocab.rateClasses.includes(r.rateClass)) {
+      problems.push(`extraRoutes[${i}].rateClass: unknown rate class '${r.rateClass}'; known: ${vocab.rateClasses.join(', ')}`)
+    }
+    return { ...r, permissions: permissions(r.permissions, `extraRoutes[${i}].permissions`), writes: r.writes ?? r.method !== 'GET' }
+  })
+
   const region = parsed.upstream.region
   if (region !== 'auto' && !regionNames.has(region)) {
     problems.push(`upstream.region: unknown region '${region}'; use auto or one of: ${vocab.regions.join(', ')}`)
@@ -65,5 +80,5 @@ export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: 
   if ((secret === undefined) === (certificate === undefined)) {
     problems.push('identity: set exactly one of secret or certificate')
   }
-  return { config: { ...parsed, tenants, clients }, problems }
+  return { config: { ...parsed, tenants, clients, extraRoutes }, problems }
 }

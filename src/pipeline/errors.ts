@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_STATUS, GatewayError, renderError, type ErrorCode } from '../errors.js'
 import type { GatewayMetrics } from '../observability/metrics.js'
@@ -6,6 +7,7 @@ import type { GatewayMetrics } from '../observability/metrics.js'
 export function installErrorHandling (app: FastifyInstance, metrics: GatewayMetrics): void {
   app.setErrorHandler(function renderGatewayError (error: FastifyError | GatewayError, request, reply) {
     const gatewayError = toGatewayError(error)
+    if (request.gw !== null && request.gw !== undefined) request.gw.denied = gatewayError.code
     if (gatewayError.status >= 500 && !(error instanceof GatewayError)) {
       request.log.error({ err: error }, 'unexpected error')
     }
@@ -32,4 +34,17 @@ function toGatewayError (error: FastifyError | GatewayError): GatewayError {
 function send (reply: FastifyReply, error: GatewayError, requestId: string): void {
   reply.code(ERROR_STATUS[error.code as ErrorCode]).headers(error.headers).header('x-request-id', requestId)
     .type('application/json; charset=utf-8').send(renderError(error.code, error.message, requestId))
+}
+
+/**
+ * CONNECT never reaches fastify (Node emits it on the server and would drop the socket silently); answer
+ * it like any other unsupported method so tunnelling attempts get a clear 405 in Defender's shape.
+ */
+export function refuseConnect (server: import('node:http').Server): void {
+  server.on('connect', function refuseTunnel (_req: unknown, socket: import('node:stream').Duplex) {
+    const id = randomUUID()
+    const body = renderError('MethodNotAllowed', 'Method CONNECT is not supported by the Defender API.', id)
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\nx-request-id: ${id}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  })
 }

@@ -31,6 +31,7 @@ export function createRecord (metrics: GatewayMetrics) {
       region: state.region?.name,
       upstreamMs,
       upstreamFailed: state.upstreamFailed,
+      error: state.denied,
       ms: Math.round(reply.elapsedTime * 100) / 100
     }
     request.log.info(line, 'request')
@@ -43,7 +44,10 @@ export function createRecord (metrics: GatewayMetrics) {
         permission: state.permission,
         decision: forwarded ? 'forwarded' : 'refused',
         status,
-        upstreamStatus: forwarded && state.upstreamFailed === undefined ? status : undefined
+        upstreamStatus: forwarded && state.upstreamFailed === undefined ? status : undefined,
+        defenderTarget: state.writeOutcome?.target,
+        defenderId: state.writeOutcome?.id,
+        denied: forwarded ? undefined : state.denied
       }, 'audit')
     }
     done()

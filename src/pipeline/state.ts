@@ -22,6 +22,10 @@ export interface RequestState {
   upstreamFailed?: string
   /** the caller's body passed server.bodyLimitBytes while streaming */
   bodyTooLarge?: boolean
+  /** the gateway error code the request was answered with, if any */
+  denied?: string
+  /** Defender's correlation target / created entity id for a write, for the audit line */
+  writeOutcome?: { target?: string, id?: string }
 }
 
 declare module 'fastify' {

@@ -2,6 +2,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream'
 import { createBrotliCompress, createBrotliDecompress, createDeflate, createGzip, createGunzip, createInflate, constants as zlib } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { gatewayLinkRewriter, NextLinkTransform } from './next-link.js'
+import { AuditTap } from './audit-tap.js'
 
 type Codec = { decode: () => Transform, encode: () => Transform }
 
@@ -30,9 +31,13 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
   }
   const base = publicUrl ?? `${request.protocol}://${request.host}`
   const rewriter = new NextLinkTransform(gatewayLinkRewriter(base, request.gw.tenantRef ?? ''))
+  const inner: Transform[] = [rewriter]
+  if (request.gw.route?.writes === true) {
+    inner.push(new AuditTap((outcome) => { request.gw.writeOutcome = outcome }))
+  }
   const stages: Array<Readable | Transform> = codec === undefined
-    ? [body, rewriter]
-    : [body, codec.decode(), rewriter, codec.encode()]
+    ? [body, ...inner]
+    : [body, codec.decode(), ...inner, codec.encode()]
   reply.removeHeader('content-length')
   // pipeline destroys every stage when one fails or the caller goes away, which aborts the upstream.
   const out = pipeline(stages as [Readable, ...Transform[]], (err) => {

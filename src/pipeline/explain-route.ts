@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify'
+import type { Authenticator } from '../callers/authenticate.js'
+import { GatewayError } from '../errors.js'
+import type { RouteSpec } from '../policy/catalogue-data.js'
+import { explain } from '../policy/explain.js'
+import type { TokenProvider } from '../tokens/types.js'
+import type { TenantEntry } from './state.js'
+
+export interface ExplainDeps {
+  readonly authenticate: Authenticator
+  readonly tenants: ReadonlyMap<string, TenantEntry>
+  readonly routes: readonly RouteSpec[]
+  readonly tokens: TokenProvider
+  consentUrl (tenantId: string): string
+}
+
+/**
+ * `GET /tenants/{tenant}/explain[?consent=check]`: the caller's effective permissions and the routes they
+ * open in that tenant; with `consent=check`, also which of them the tenant has actually granted.
+ * Same key check and tenant check as the API itself; nothing is forwarded.
+ */
+export function registerExplain (app: FastifyInstance, deps: ExplainDeps): void {
+  app.get<{ Params: { tenant: string }, Querystring: { consent?: string } }>('/tenants/:tenant/explain', async function explainAccess (request, reply) {
+    reply.header('x-request-id', request.id)
+    request.gw = {}
+    const client = deps.authenticate(request.headers)
+    if (client === undefined) throw new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer.')
+    request.gw.client = client
+    const ref = request.params.tenant.toLowerCase()
+    const tenant = deps.tenants.get(ref)
+    if (tenant === undefined || !(client.tenants.has('*') || client.tenants.has(tenant.id))) {
+      throw new GatewayError('TenantNotAllowed', `client '${client.name}' may not use tenant '${ref}'`)
+    }
+    request.gw.tenantId = tenant.id
+    const answer = explain(client, tenant, deps.routes)
+    if (request.query.consent !== 'check') return answer
+    const token = await deps.tokens.get(tenant.id, request.id).catch((err: Error) => err)
+    if (token instanceof Error) return { ...answer, consent: { error: token.message, consentUrl: deps.consentUrl(tenant.id) } }
+    const granted = answer.permissions.filter((p) => token.roles.has(p.toLowerCase()))
+    const missing = answer.permissions.filter((p) => !token.roles.has(p.toLowerCase()))
+    return { ...answer, consent: { granted, missing, consentUrl: deps.consentUrl(tenant.id) } }
+  })
+}
