@@ -15,6 +15,7 @@ export const TENANT_B = '22222222-2222-4222-8222-222222222222'
 export const TENANT_C = '33333333-3333-4333-8333-333333333333'
 export const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
 export const CLIENT_SECRET = `sim-secret-${randomBytes(12).toString('hex')}`
+export const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`
 
 export const READ_ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All', 'Software.Read.All']
 export const ALL_ROLES = [...READ_ROLES, 'Alert.ReadWrite.All', 'Machine.Isolate', 'Machine.Scan']
@@ -48,13 +49,15 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     clientId: CLIENT_ID,
     clientSecrets: [CLIENT_SECRET],
     grants: options.grants ?? { [TENANT_A]: ALL_ROLES, [TENANT_B]: ALL_ROLES, [TENANT_C]: READ_ROLES },
+    // us slower than eu, so `auto` deterministically prefers eu unless a test says otherwise
+    latencyMs: { us: 30 },
     ...options.sim
   })
   const keys = { siem: `gk_${randomBytes(24).toString('base64url')}`, ops: `gk_${randomBytes(24).toString('base64url')}`, narrow: `gk_${randomBytes(24).toString('base64url')}` }
   const regions = Object.fromEntries(Object.entries(sim.regions).map(([name, r]) => [name, r.url]))
   const base = {
     server: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0, token: { fromEnv: 'GW_TEST_ADMIN' } },
     identity: { clientId: CLIENT_ID, secret: { fromEnv: 'GW_TEST_SECRET' }, authorityHost: sim.entra.url },
     trust: { caFile: sim.caFile },
     upstream: { region: 'auto', regions },
@@ -72,7 +75,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
   }
   await options.beforeGateway?.(sim)
   const raw = options.config === undefined ? base : options.config(base, sim)
-  const loaded = buildFromObject(raw, { source: 'test', baseDir: process.cwd(), env: { GW_TEST_SECRET: CLIENT_SECRET } })
+  const loaded = buildFromObject(raw, { source: 'test', baseDir: process.cwd(), env: { GW_TEST_SECRET: CLIENT_SECRET, GW_TEST_ADMIN: ADMIN_TOKEN } })
   const logs: Array<Record<string, unknown>> = []
   const rawLogs: string[] = []
   const sink = new Writable({

@@ -1,18 +1,26 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
+import { protectAdminRoutes } from './admin-auth.js'
 
 export interface AdminOptions {
   readonly registry: Registry
   readonly logger: Logger
   /** true once the gateway listens and until it starts draining */
   isReady (): boolean
+  readonly adminToken?: { reveal (): string }
+  /** regions as measured, and the order each configured tenant's requests would try them */
+  regionsView (): object
 }
 
-/** The admin listener (own port, loopback by default): scrape and probe endpoints. */
+/** The admin listener (own port, loopback by default): scrape and probe endpoints, and the admin API. */
 export function buildAdminApp (options: AdminOptions): FastifyInstance {
   const logger: FastifyBaseLogger = options.logger.child({ listener: 'admin' })
   const admin = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) })
+  protectAdminRoutes(admin, options.adminToken)
+  admin.get('/admin/regions', async function regionsView () {
+    return options.regionsView()
+  })
   admin.get('/metrics', async function scrape (_request, reply) {
     reply.type(options.registry.contentType)
     return await options.registry.metrics()

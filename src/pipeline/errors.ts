@@ -48,3 +48,20 @@ export function refuseConnect (server: import('node:http').Server): void {
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
   })
 }
+
+/**
+ * Requests Node's HTTP parser rejects (malformed request line, bad header, oversize headers) never reach
+ * fastify's routing: answer them in Defender's shape too, then close the connection.
+ */
+export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, message] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'The request was not received in time.']
+      : [400, 'Bad Request', 'The request is not valid HTTP.']
+  const id = randomUUID()
+  const body = renderError('BadRequest', message, id)
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\nx-request-id: ${id}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+}

@@ -1,15 +1,16 @@
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
 import { grantedByRoles } from '../policy/authorise.js'
-import { chooseRegion, type Region } from '../regions/select.js'
+import type { RegionDirectory } from '../regions/directory.js'
 import { TokenError, type TokenProvider } from '../tokens/types.js'
 import type { TenantEntry } from './state.js'
 
 export interface PrepareDeps {
   readonly tokens: TokenProvider
   readonly tenants: ReadonlyMap<string, TenantEntry>
-  readonly regions: readonly Region[]
-  readonly configuredRegion: string
+  readonly regions: RegionDirectory
+  /** counts the region each request goes to first */
+  selected (region: string): void
   consentUrl (tenantId: string): string
 }
 
@@ -38,11 +39,13 @@ export function createPrepare (deps: PrepareDeps) {
         `A tenant admin can grant it at ${deps.consentUrl(tenantId)}`)
     }
     state.token = token
-    const region = chooseRegion(deps.regions, deps.configuredRegion, deps.tenants.get(tenantId)?.regions)
+    const [region, ...fallbacks] = deps.regions.rank(deps.tenants.get(tenantId)?.regions)
     if (region === undefined) {
       throw new GatewayError('UpstreamUnavailable', `No Defender region is allowed for tenant ${tenantId}.`)
     }
     state.region = region
+    state.fallbacks = fallbacks
+    deps.selected(region.name)
   }
 }
 
@@ -51,5 +54,7 @@ function tokenFailure (err: unknown, tenantId: string, consentUrl: string): Gate
     return new GatewayError('TenantNotOnboarded', `${err.message}. A tenant admin can consent at ${consentUrl}`)
   }
   const message = err instanceof TokenError ? err.message : `no token for tenant ${tenantId}`
-  return new GatewayError('TokenUnavailable', `${message}; retry later.`, { 'retry-after': '5' })
+  // Entra's Retry-After or what is left of the tenant's backoff, so callers come back when it can work.
+  const retryAfter = err instanceof TokenError && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds : 5
+  return new GatewayError('TokenUnavailable', `${message}; retry later.`, { 'retry-after': String(retryAfter) })
 }

@@ -15,6 +15,14 @@ export interface RequestState {
   query?: string
   token?: TenantToken
   region?: Region
+  /** next-nearest allowed regions, for one failover of an idempotent request */
+  fallbacks?: Region[]
+  /** set once a request has failed over, so it never does twice */
+  failedOver?: string
+  /** set once a request was replayed after Defender rejected our token */
+  replayed?: boolean
+  /** reply options of the first attempt, reused by a failover or a replay */
+  replyOptions?: object
   /** performance.now() when the upstream request started / answered with headers */
   upstreamStart?: number
   upstreamHeadersAt?: number

@@ -1,13 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
-import type { Readable } from 'node:stream'
 import { rootCertificates } from 'node:tls'
-import { GatewayError } from '../errors.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
-import { sendUpstreamBody } from './response.js'
 import { installBodyStreaming } from './body-limit.js'
+import { createUpstreamErrorHandler, createUpstreamResponseHandler, type OutcomeDeps } from './outcomes.js'
 
-export interface ForwardOptions {
+export interface ForwardOptions extends OutcomeDeps {
   readonly admit: onRequestHookHandler
   readonly prepare: preHandlerHookHandler
   readonly userAgent: string
@@ -15,15 +13,7 @@ export interface ForwardOptions {
   readonly caPem?: string
   readonly timeoutMs: number
   readonly connectTimeoutMs: number
-  /** base of rewritten links; the request's own origin when absent */
-  readonly publicUrl?: string
-  readonly bodyLimitBytes: number
 }
-
-const TIMEOUT_CODES = new Set([
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'FST_REPLY_FROM_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
-])
 
 /**
  * Forwards every admitted request to the region chosen for it, streaming both ways. Hooks decide;
@@ -69,24 +59,13 @@ export async function forwardPlugin (app: FastifyInstance, options: ForwardOptio
         request.gw.upstreamHeadersAt = performance.now()
         return downstreamResponseHeaders(headers, request.id)
       },
-      onResponse (request: FastifyRequest, reply: FastifyReply, res: { stream: Readable, headers: Record<string, unknown> }) {
-        sendUpstreamBody(request, reply, res.stream, res.headers, options.publicUrl)
-      },
-      onError (reply: FastifyReply, { error }: { error: Error & { code?: string, cause?: { code?: string } } }) {
-        const code = error.cause?.code ?? error.code ?? ''
-        const region = reply.request.gw.region?.name ?? 'unknown'
-        reply.request.gw.upstreamFailed = code === '' ? error.message : code
-        if (reply.request.gw.bodyTooLarge === true) {
-          reply.send(new GatewayError('PayloadTooLarge', `The request body is larger than the gateway forwards (${options.bodyLimitBytes} bytes).`))
-          return
-        }
-        reply.send(TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(error.code ?? '')
-          ? new GatewayError('UpstreamTimeout', `Defender (region ${region}) did not answer in time; retry later.`)
-          : new GatewayError('UpstreamUnavailable', `Defender (region ${region}) could not be reached (${code || 'connection failed'}); retry later.`))
-      }
+      onResponse: createUpstreamResponseHandler(options),
+      onError: createUpstreamErrorHandler(options)
     },
     handler (request: FastifyRequest, reply: FastifyReply, _dest: string, replyOptions: object) {
-      return reply.from(request.gw.upstreamPath, replyOptions)
+      // The upstream is read per attempt (a failover changes it), not fixed when the route runs.
+      request.gw.replyOptions = { ...replyOptions, getUpstream: (req: FastifyRequest) => req.gw.region?.url ?? '' }
+      return reply.from(request.gw.upstreamPath, request.gw.replyOptions)
     }
   }
   // The plugin's callback types cover HTTP/2 servers too; ours is HTTP/1.1 only, hence the cast.

@@ -1,0 +1,96 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Readable } from 'node:stream'
+import { GatewayError } from '../errors.js'
+import type { RegionDirectory } from '../regions/directory.js'
+import type { TokenProvider } from '../tokens/types.js'
+import { BodyTooLarge } from './body-limit.js'
+import { sendUpstreamBody } from './response.js'
+
+export interface OutcomeDeps {
+  readonly regions: RegionDirectory
+  readonly tokens: TokenProvider
+  readonly bodyLimitBytes: number
+  readonly publicUrl?: string
+  failedOver (from: string, to: string): void
+}
+
+type UpstreamError = Error & { code?: string, cause?: { code?: string } }
+
+const TIMEOUT_CODES = new Set([
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'FST_REPLY_FROM_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
+])
+// Only these may be sent twice: an isolate or a library upload must never run twice.
+const IDEMPOTENT = new Set(['GET', 'HEAD'])
+
+/** Sends the request (again) to the region now on `request.gw.region`. */
+function forward (reply: FastifyReply): void {
+  const { gw } = reply.request
+  reply.from(gw.upstreamPath, gw.replyOptions)
+}
+
+/**
+ * Defender could not be reached or did not answer: take the region out of rotation, fail an idempotent
+ * request over once to the next-nearest allowed region, else answer 502/504 (413 if our body limit cut
+ * the upload short).
+ */
+export function createUpstreamErrorHandler (deps: OutcomeDeps) {
+  return function onUpstreamError (reply: FastifyReply, { error }: { error: UpstreamError }): void {
+    const { gw } = reply.request
+    const code = error.cause?.code ?? error.code ?? ''
+    const region = gw.region?.name ?? 'unknown'
+    if (gw.bodyTooLarge === true) {
+      reply.send(new BodyTooLarge(deps.bodyLimitBytes))
+      return
+    }
+    deps.regions.failed(region, code === '' ? error.message : code)
+    const next = gw.fallbacks?.[0]
+    if (next !== undefined && gw.failedOver === undefined && IDEMPOTENT.has(reply.request.method) && !reply.sent) {
+      gw.failedOver = region
+      gw.region = next
+      gw.fallbacks = gw.fallbacks?.slice(1)
+      deps.failedOver(region, next.name)
+      reply.request.log.warn({ from: region, to: next.name, reason: code }, 'failing over to the next region')
+      forward(reply)
+      return
+    }
+    gw.upstreamFailed = code === '' ? error.message : code
+    reply.send(TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(error.code ?? '')
+      ? new GatewayError('UpstreamTimeout', `Defender (region ${region}) did not answer in time; retry later.`)
+      : new GatewayError('UpstreamUnavailable', `Defender (region ${region}) could not be reached (${code || 'connection failed'}); retry later.`))
+  }
+}
+
+/**
+ * Defender answered. A 401 means it rejected our token, not the caller: purge it, get a fresh one and
+ * replay an idempotent request once; anything else (or a second 401) becomes 502, never a caller 401.
+ */
+export function createUpstreamResponseHandler (deps: OutcomeDeps) {
+  return function onUpstreamResponse (request: FastifyRequest, reply: FastifyReply, res: { statusCode: number, stream: Readable, headers: Record<string, unknown> }): void {
+    const { gw } = request
+    const region = gw.region?.name ?? 'unknown'
+    if (res.statusCode >= 500) deps.regions.failed(region, `HTTP ${res.statusCode}`)
+    else if (gw.upstreamStart !== undefined && gw.upstreamHeadersAt !== undefined) deps.regions.succeeded(region, gw.upstreamHeadersAt - gw.upstreamStart)
+    if (res.statusCode !== 401) {
+      sendUpstreamBody(request, reply, res.stream, res.headers, deps.publicUrl)
+      return
+    }
+    res.stream.resume()
+    const tenantId = gw.tenantId as string
+    deps.tokens.purge(tenantId)
+    if (gw.replayed === true || !IDEMPOTENT.has(request.method)) {
+      request.log.error({ tenant: tenantId, replayed: gw.replayed === true }, 'Defender rejected the tenant token')
+      gw.upstreamFailed = 'upstream 401'
+      reply.send(new GatewayError('UpstreamUnavailable', `Defender rejected the gateway's token for tenant ${tenantId}; ${IDEMPOTENT.has(request.method) ? 'a fresh token was rejected too' : 'the request was not repeated'}. Retry later.`))
+      return
+    }
+    gw.replayed = true
+    for (const name of Object.keys(res.headers)) if (name !== 'x-request-id') reply.removeHeader(name)
+    deps.tokens.get(tenantId, request.id).then((token) => {
+      gw.token = token
+      forward(reply)
+    }, (err: Error) => {
+      reply.send(new GatewayError('TokenUnavailable', `${err.message}; retry later.`, { 'retry-after': '5' }))
+    })
+  }
+}
