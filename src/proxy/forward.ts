@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
-import { rootCertificates } from 'node:tls'
+import type { SecureContext } from 'node:tls'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { installBodyStreaming } from './body-limit.js'
 import { createUpstreamErrorHandler, createUpstreamResponseHandler, type OutcomeDeps } from './outcomes.js'
@@ -10,7 +10,8 @@ export interface ForwardOptions extends OutcomeDeps {
   readonly prepare: preHandlerHookHandler
   readonly userAgent: string
   readonly trustProxy: boolean
-  readonly caPem?: string
+  /** extra trusted CA (trust.caFile), built once */
+  readonly tlsContext?: SecureContext
   readonly timeoutMs: number
   readonly connectTimeoutMs: number
 }
@@ -40,7 +41,7 @@ export async function forwardPlugin (app: FastifyInstance, options: ForwardOptio
       bodyTimeout: options.timeoutMs,
       connect: {
         timeout: options.connectTimeoutMs,
-        ca: options.caPem === undefined ? undefined : [...rootCertificates, options.caPem]
+        secureContext: options.tlsContext
       }
     },
     replyOptions: {

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:https'
 import { request as httpRequest, Agent as HttpAgent } from 'node:http'
-import { rootCertificates } from 'node:tls'
+import type { SecureContext } from 'node:tls'
 import type { Region } from './select.js'
 
 /** The result of one unauthenticated round trip to a region. */
@@ -13,8 +13,8 @@ export type Probe = (region: Region) => Promise<ProbeResult>
  * host is up and gives the round trip. Keep-alive agents, so after the first probe it is the network
  * RTT, not a TLS handshake, that is measured.
  */
-export function createProbe (options: { caPem?: string, timeoutMs: number }): Probe & { close (): void } {
-  const tls = new Agent({ keepAlive: true, maxSockets: 1, ca: options.caPem === undefined ? undefined : [...rootCertificates, options.caPem] })
+export function createProbe (options: { tlsContext?: SecureContext, timeoutMs: number }): Probe & { close (): void } {
+  const tls = new Agent({ keepAlive: true, maxSockets: 1, secureContext: options.tlsContext })
   const plain = new HttpAgent({ keepAlive: true, maxSockets: 1 })
   const probe = (region: Region): Promise<ProbeResult> => new Promise((resolve) => {
     const started = performance.now()

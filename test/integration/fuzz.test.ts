@@ -28,11 +28,12 @@ const BASES = [
 const INSERTS = ['..', '.', '%2e%2e', '%2E', '.%2e', '%2f', '%2F', '%5c', '\\', '%00', '%0a', '%25', '%252f', '', '#', ';x=1',
   '%c3%a9', 'é', '%zz', '$count', 'v1.0', '..%2f', '%2e%2e%2f', '%u002e', 'a'.repeat(3000), '%20', '*', ':', '@', '"', '<', '{x}']
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'GeT']
-const TENANTS = [TENANT_A, TENANT_A.toUpperCase(), 'contoso', 'CONTOSO', TENANT_B, 'fabrikam', '..', '%2e%2e', 'x'.repeat(70), '*', '']
+const TENANTS = [TENANT_A, TENANT_A, TENANT_A.toUpperCase(), 'contoso', 'CONTOSO', TENANT_B, 'fabrikam', '..', '%2e%2e', 'x'.repeat(70), '*', '']
 
 function mutatePath (): string {
   const segments = pick(BASES).split('/').slice(1)
-  for (let n = Math.floor(random() * 4); n > 0; n--) {
+  // Two in five paths stay well formed, so allowed requests reach Defender and the oracle has work.
+  for (let n = random() < 0.4 ? 0 : 1 + Math.floor(random() * 3); n > 0; n--) {
     const at = Math.floor(random() * (segments.length + 1))
     const insert = pick(INSERTS)
     if (random() < 0.5) segments.splice(at, 0, insert)
@@ -65,6 +66,7 @@ t.test(`${COUNT} hostile requests: no 5xx, the process stays up, Defender sees o
   const clients = { narrow: { key: world.keys.narrow, permissions: new Set(['Alert.Read.All']), tenants: new Set([TENANT_A]) }, siem: { key: world.keys.siem, permissions: new Set(['Alert.Read.All', 'Machine.Read.All', 'AdvancedQuery.Read.All', 'Ti.ReadWrite', 'Software.Read.All']), tenants: new Set([TENANT_A, TENANT_B]) } }
   const sentBy = new Map<string, keyof typeof clients>()
   const statuses = new Map<number, number>()
+  const clientErrors: string[] = []
   const url = new URL(world.url)
   const agent = new Agent({ keepAlive: true, maxSockets: 8 })
   let next = 0
@@ -81,7 +83,10 @@ t.test(`${COUNT} hostile requests: no 5xx, the process stays up, Defender sees o
           res.on('end', () => resolve(res.statusCode ?? 0))
           res.on('error', () => resolve(-1))
         })
-        req.on('error', () => resolve(-1))
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          if (clientErrors.length < 5) clientErrors.push(`${method} ${path.slice(0, 80)}: ${err.code ?? err.message}`)
+          resolve(-1)
+        })
         req.end(method === 'POST' || method === 'PATCH' ? '{"Comment":"fuzz"}' : undefined)
       } catch {
         resolve(-2) // the client library itself refused the request (e.g. illegal characters)
@@ -105,18 +110,24 @@ t.test(`${COUNT} hostile requests: no 5xx, the process stays up, Defender sees o
     t.ok(status >= 400 && status < 500, `raw ${JSON.stringify(line)} → ${status}`)
   }
   t.comment(`sent ${COUNT} generated requests + 5 raw ones; statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`)
+  if (clientErrors.length > 0) t.comment(`client-side errors (connection closed after a 400 from the HTTP parser): ${clientErrors.join(' | ')}`)
   const serverErrors = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0)
   t.equal(serverErrors, 0, 'no 5xx')
-  t.ok((statuses.get(200) ?? 0) > 100, 'some requests were allowed, so the oracle below checks something')
 
   const match = createMatcher(ROUTES)
-  const received = Object.values(world.sim.regions).flatMap((r) => r.received)
+  const all = Object.values(world.sim.regions).flatMap((r) => r.received)
+  // Region probes: unauthenticated GET /api, nothing else, never with a token.
+  const probes = all.filter((r) => r.headers.authorization === undefined)
+  t.ok(probes.every((r) => r.method === 'GET' && r.url === '/api'), 'requests without a token are only region probes')
+  const received = all.filter((r) => r.headers.authorization !== undefined)
+  t.ok(received.length > 100, `${received.length} requests were forwarded, so the oracle below checks something`)
   let violations = 0
   for (const r of received) {
     const who = sentBy.get(String(r.headers['x-request-id']))
     const client = who === undefined ? undefined : clients[who]
     const path = r.url.split('?')[0]!
-    const segments = path.split('/').slice(2).map((s) => { try { return decodeURIComponent(s) } catch { return '\u0000' } })
+    // A trailing slash names the same resource (Defender's routing ignores it, as the gateway does).
+    const segments = path.replace(/\/$/, '').split('/').slice(2).map((s) => { try { return decodeURIComponent(s) } catch { return '\u0000' } })
     const route = match(r.method === 'HEAD' ? 'GET' : r.method, segments)
     const allowed = client !== undefined && route !== undefined && r.tenant !== undefined && client.tenants.has(r.tenant) &&
       route.permissions.some((p) => client.permissions.has(p)) && !/(^|\/)\.\.?(\/|$)|%2f|%5c|\\|#/i.test(path)
