@@ -1,0 +1,47 @@
+import { subscribe } from 'node:diagnostics_channel'
+import { pino } from 'pino'
+import { buildGateway } from '../src/app.js'
+import { buildFromObject } from '../src/config/load.js'
+import { loggerOptions } from '../src/observability/logger.js'
+import { announce, receiveInit } from './worker.js'
+
+/** What the parent sends: a config object as test/helper.ts builds it, and the secret it refers to. */
+export interface GatewayInit {
+  readonly config: Record<string, unknown>
+  readonly env: Record<string, string>
+  /** where the info-level JSON logs go (a file, or /dev/null) */
+  readonly logFile: string
+}
+
+/** Counters the parent reads around each run. */
+export type GatewayStats = {
+  /** connections undici (the proxy's client) has opened so far: each one is a TLS handshake upstream */
+  readonly upstreamConnections: number
+}
+
+/** What this process reports back once listening. */
+export interface GatewayReady {
+  readonly type: 'ready'
+  readonly url: string
+  readonly adminUrl: string
+}
+
+async function main (): Promise<void> {
+  const init = await receiveInit<GatewayInit>()
+  let upstreamConnections = 0
+  subscribe('undici:client:connected', () => { upstreamConnections++ })
+  const loaded = buildFromObject(init.config, { source: 'bench', baseDir: process.cwd(), env: init.env })
+  // Synchronous writes, like the default stdout destination that src/server.ts uses.
+  const destination = pino.destination({ dest: init.logFile, sync: true })
+  const logger = pino(loggerOptions('info'), destination)
+  const gateway = await buildGateway(loaded, { logger })
+  const { url, adminUrl } = await gateway.listen()
+  const ready: Omit<GatewayReady, 'type'> = { url, adminUrl }
+  const stats: () => GatewayStats = () => ({ upstreamConnections })
+  announce(ready, async () => { await gateway.close() }, { stats })
+}
+
+main().catch((err: unknown) => {
+  process.send?.({ type: 'failed', error: String(err) })
+  process.exitCode = 1
+})

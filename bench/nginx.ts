@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pinned, type CpuLayout } from './options.js'
+import { childPids } from './procstat.js'
+
+/** A running nginx reverse proxy that injects a static bearer token (the "plain proxy" reference). */
+export interface NginxProxy {
+  readonly url: string
+  /** master and worker pids, for /proc readings */
+  pids (): number[]
+  stop (): Promise<void>
+}
+
+export interface NginxOptions {
+  readonly binary: string
+  readonly upstreamUrl: string
+  readonly caFile: string
+  readonly token: string
+  readonly logFile: string
+  readonly cpus: CpuLayout
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function canConnect (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}
+
+/** nginx.conf: one worker, upstream keep-alive over TLS verified with the test CA, Authorization injected. */
+export function nginxConfig (dir: string, port: number, o: NginxOptions): string {
+  const up = new URL(o.upstreamUrl)
+  return `worker_processes 1;
+daemon off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log ${o.logFile};
+  client_body_temp_path ${join(dir, 'body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  upstream defender {
+    server ${up.hostname}:${up.port};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / {
+      proxy_pass https://defender;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer ${o.token}";
+      proxy_ssl_trusted_certificate ${o.caFile};
+      proxy_ssl_verify on;
+      proxy_ssl_name localhost;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+`
+}
+
+/** Writes a config to a temp dir and starts nginx in the foreground (pinned to the proxy CPU). */
+export async function startNginx (o: NginxOptions): Promise<NginxProxy> {
+  const dir = await mkdtemp(join(tmpdir(), 'defender-bench-nginx-'))
+  await mkdir(join(dir, 'body'))
+  await mkdir(join(dir, 'proxy'))
+  const port = await freePort()
+  const conf = join(dir, 'nginx.conf')
+  await writeFile(conf, nginxConfig(dir, port, o))
+  const [command, args] = pinned(o.cpus, o.cpus.proxy, o.binary, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')])
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const cleanup = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    await rm(dir, { recursive: true, force: true })
+  }
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break
+    if (await canConnect(port)) {
+      const master = child.pid ?? 0
+      return { url: `http://127.0.0.1:${port}`, pids: () => [master, ...childPids(master)], stop: cleanup }
+    }
+    await sleep(50)
+  }
+  const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')
+  await cleanup()
+  throw new Error(`nginx did not start: ${log.trim().split('\n').slice(-3).join(' | ')}`)
+}

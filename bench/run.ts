@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
+import { dirname } from 'node:path'
+import { measure, problemsOf, type Run } from './measure.js'
+import { readOptions, type BenchOptions } from './options.js'
+import { procAvailable, readProc } from './procstat.js'
+import { fixedRateTable, saturationTable, summarise, summaryText } from './report.js'
+import { scrapeMetrics, startBenchWorld, type BenchWorld, type Target } from './world.js'
+
+/** `npm run bench`: direct vs nginx vs gateway, interleaved, then a fixed-rate latency comparison. */
+
+function pinSelf (opts: BenchOptions): void {
+  if (opts.cpus.taskset === undefined || opts.cpus.load === undefined) return
+  execFileSync(opts.cpus.taskset, ['-a', '-pc', String(opts.cpus.load), String(process.pid)], { stdio: 'ignore' })
+}
+
+function header (opts: BenchOptions, world: BenchWorld, logFile: string): string {
+  const lines = [
+    `defender-gateway bench: node ${process.version}, ${opts.cpuCount} CPU (${cpus()[0]?.model ?? '?'})`,
+    `  ${opts.reps} repetitions x ${opts.durationSec}s, ${opts.connections} connections, warm-up ${opts.warmupSec}s (up to ${opts.warmupRounds}x until no new upstream connection) before each run; fixed rate ${opts.rate} req/s`,
+    `  load generator at saturation: ${opts.wrk === undefined ? 'autocannon (wrk not on PATH, or BENCH_LOADGEN=autocannon)' : `wrk (${opts.wrk})`}; at the fixed rate: bench/paced.ts`,
+    `  ${opts.cpus.note}`,
+    `  targets: ${world.targets.map((t) => t.name).join(', ')}; gateway logs (info) -> ${logFile}`,
+    ...world.notes.map((n) => `  note: ${n}`)
+  ]
+  if (!procAvailable()) lines.push('  note: /proc is not readable here: CPU and RSS columns are empty')
+  const load1 = loadavg()[0] ?? 0
+  if (load1 > 0.5) lines.push(`  note: load average ${load1.toFixed(2)} at start: other processes are using CPU and will skew the numbers`)
+  return lines.join('\n')
+}
+
+async function measureAll (opts: BenchOptions, world: BenchWorld, say: (s: string) => void): Promise<Run[]> {
+  const runs: Run[] = []
+  const record = (run: Run): void => {
+    runs.push(run)
+    const l = run.load
+    const conns = run.newUpstreamConnections === undefined ? '' : `, ${run.newUpstreamConnections} new upstream connections`
+    say(`  ${run.kind} rep ${run.rep} ${run.target}: ${l.rps.toFixed(0)} req/s, p50 ${l.p50Ms.toFixed(3)} ms, ` +
+      `p99 ${l.p99Ms.toFixed(3)} ms, ${l.non2xx} non-2xx, ${l.errors} errors${conns}`)
+  }
+  // A warm-up before every measured run: the upstream closes idle keep-alive connections after 5 s (node's
+  // default) while other targets run, and each new one costs the gateway a TLS handshake. For the gateway the
+  // warm-up repeats (bounded) until one opens no new upstream connection, so runs measure the steady state;
+  // the warm-up rows (printed and in the JSON) show the cold cost.
+  const warm = async (t: Target, rep: number): Promise<void> => {
+    for (let round = 1; opts.warmupSec > 0 && round <= opts.warmupRounds; round++) {
+      const run = await measure(opts, t, world.upstreamPid, 'warmup', rep, opts.warmupSec)
+      record(run)
+      if ((run.newUpstreamConnections ?? 0) === 0) return
+    }
+  }
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    // rotate the order each repetition so no target always runs first (or right after another)
+    const order = world.targets.map((_, i) => world.targets[(i + rep - 1) % world.targets.length]!)
+    for (const t of order) {
+      await warm(t, rep)
+      record(await measure(opts, t, world.upstreamPid, 'saturation', rep, opts.durationSec))
+    }
+  }
+  const paced = world.targets.filter((t) => t.name !== 'nginx')
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    const order = rep % 2 === 1 ? paced : [...paced].reverse()
+    for (const t of order) {
+      await warm(t, rep)
+      record(await measure(opts, t, world.upstreamPid, 'fixed-rate', rep, opts.durationSec, opts.rate))
+    }
+  }
+  return runs
+}
+
+async function main (): Promise<number> {
+  const opts = readOptions()
+  const say = (s: string): void => { process.stdout.write(`${s}\n`) }
+  const logFile = process.env.BENCH_LOG_FILE ?? '/dev/null'
+  pinSelf(opts)
+  const world = await startBenchWorld(opts, logFile)
+  const onSignal = (): void => { world.close().finally(() => process.exit(130)) }
+  process.once('SIGINT', onSignal)
+  let runs: Run[]
+  let metrics: Record<string, number>
+  let peakRssKb: number
+  try {
+    say(header(opts, world, logFile))
+    runs = await measureAll(opts, world, say)
+    metrics = await scrapeMetrics(world.adminUrl)
+    peakRssKb = readProc(world.gatewayPid).hwmKb
+  } finally {
+    process.removeListener('SIGINT', onSignal)
+    await world.close()
+  }
+  const summary = summarise(runs, opts.reps, opts.rate)
+  const problems = runs.map(problemsOf).filter((p): p is string => p !== undefined)
+  say('\nsaturation (req/s is completed requests / run time; µs/req is utime+stime from /proc / requests)')
+  say(saturationTable(runs))
+  say(`\nfixed rate ${opts.rate} req/s (evenly paced, open loop, up to ${opts.rateConnections} keep-alive connections; latency from the scheduled start)`)
+  say(fixedRateTable(runs))
+  say('')
+  say(summaryText(summary, peakRssKb, world.gatewayIdleRssKb))
+  say(`gateway metrics: requests ${metrics.defender_gateway_requests_total ?? '?'}, token cache hits ${metrics.defender_gateway_token_cache_hits_total ?? '?'}, ` +
+    `token acquisitions ${metrics.defender_gateway_token_acquisitions_total ?? '?'}, policy denials ${metrics.defender_gateway_policy_denials_total ?? 0}`)
+  const valid = problems.length === 0
+  say(valid ? 'valid: every request answered 2xx' : `INVALID: requests failed:\n  ${problems.join('\n  ')}`)
+  const { cpus: layout, ...settings } = opts
+  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, metrics, runs }
+  await mkdir(dirname(opts.resultsFile), { recursive: true })
+  await writeFile(opts.resultsFile, JSON.stringify(json, null, 2) + '\n')
+  say(`results written to ${opts.resultsFile}`)
+  return valid ? 0 : 1
+}
+
+main().then((code) => { process.exitCode = code }, (err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exitCode = 1
+})

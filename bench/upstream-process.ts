@@ -1,0 +1,69 @@
+import { postForm } from '../test/sim/client.js'
+import { startSimWorld } from '../test/sim/index.js'
+import { announce, receiveInit } from './worker.js'
+
+/** What the parent sends to start the simulated upstream. */
+export interface UpstreamInit {
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly tenantId: string
+  readonly roles: readonly string[]
+  /** how often the sim's request log and rate-limit windows are emptied (they grow per request) */
+  readonly resetEveryMs: number
+}
+
+/** What this process reports back once listening. */
+export interface UpstreamReady {
+  readonly type: 'ready'
+  readonly regionName: string
+  readonly regionUrl: string
+  readonly entraUrl: string
+  readonly caFile: string
+  readonly caPem: string
+  /** a real token from the simulated Entra, for the direct and nginx targets */
+  readonly token: string
+}
+
+const AUDIENCE = 'https://api.securitycenter.microsoft.com'
+const REGION = 'eu'
+
+async function main (): Promise<void> {
+  const init = await receiveInit<UpstreamInit>()
+  const sim = await startSimWorld({
+    clientId: init.clientId,
+    clientSecrets: [init.clientSecret],
+    grants: { [init.tenantId]: [...init.roles] },
+    regions: [REGION],
+    // Two alerts per tenant: `$top=1` still gets an @odata.nextLink (so the gateway rewrites it), while the
+    // sim does not build 30 alerts per request on the CPU it shares with the load generator.
+    defender: { ratePerMinute: 10_000_000, alertsPerTenant: 2 }
+  })
+  const region = sim.regions[REGION]!
+  // The sim keeps every request (headers included) and a per-tenant list of hit times that it filters on
+  // each request; emptying both often keeps its cost per request flat during long runs.
+  const timer = setInterval(() => region.reset(), init.resetEveryMs)
+  const res = await postForm(`${sim.entra.url}/${init.tenantId}/oauth2/v2.0/token`, sim.ca.certPem, {
+    client_id: init.clientId,
+    client_secret: init.clientSecret,
+    scope: `${AUDIENCE}/.default`,
+    grant_type: 'client_credentials'
+  })
+  if (res.status !== 200) throw new Error(`simulated Entra refused the bench token: ${res.status} ${res.text}`)
+  const ready: Omit<UpstreamReady, 'type'> = {
+    regionName: REGION,
+    regionUrl: region.url,
+    entraUrl: sim.entra.url,
+    caFile: sim.caFile,
+    caPem: sim.ca.certPem,
+    token: res.json().access_token
+  }
+  announce(ready, async () => {
+    clearInterval(timer)
+    await sim.close()
+  })
+}
+
+main().catch((err: unknown) => {
+  process.send?.({ type: 'failed', error: String(err) })
+  process.exitCode = 1
+})

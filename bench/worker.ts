@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { pinned, type CpuLayout } from './options.js'
+
+/** A bench child process (upstream or gateway) spoken to over the IPC channel. */
+export interface Worker<Ready> {
+  readonly pid: number
+  readonly ready: Ready
+  send (message: unknown): void
+  /** sends `{type}` and waits (bounded) for the child's `{type: '<type>-reply', ...}` */
+  query<T> (type: string): Promise<T>
+  /** asks it to close, then kills it if it has not exited within a few seconds */
+  stop (): Promise<void>
+}
+
+const START_TIMEOUT_MS = 30_000
+const STOP_TIMEOUT_MS = 5_000
+
+/** Starts `bench/<script>` as `node [nodeArgs] --import tsx` (pinned when asked), sends `init`, waits for `{type:'ready'}`. */
+export async function startWorker<Ready> (script: string, init: unknown, cpus: CpuLayout, cpu: number | undefined,
+  nodeArgs: readonly string[] = []): Promise<Worker<Ready>> {
+  const file = fileURLToPath(new URL(script, import.meta.url))
+  const [command, args] = pinned(cpus, cpu, process.execPath, [...nodeArgs, '--import', 'tsx', file])
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`could not start ${script}`)
+  try {
+    const ready = await waitReady<Ready>(child, script)
+    return {
+      pid,
+      ready,
+      send (message) { child.send(message as object) },
+      query: async <T>(type: string) => await queryChild<T>(child, type),
+      stop: async () => await stopChild(child)
+    }
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw err
+  }
+
+  async function waitReady<R> (c: ChildProcess, name: string): Promise<R> {
+    return await new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not get ready in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
+      c.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited early (code ${String(code)})`)) })
+      c.on('message', (m: { type?: string, error?: string }) => {
+        if (m.type === 'ready') { clearTimeout(timer); resolve(m as R) }
+        if (m.type === 'failed') { clearTimeout(timer); reject(new Error(`${name}: ${m.error ?? 'failed'}`)) }
+      })
+      c.send(init as object)
+    })
+  }
+}
+
+async function queryChild<T> (child: ChildProcess, type: string): Promise<T> {
+  return await new Promise<T>((resolve, reject) => {
+    const onMessage = (m: { type?: string }): void => {
+      if (m.type !== `${type}-reply`) return
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      resolve(m as T)
+    }
+    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`no ${type} reply`)) }, 5000)
+    child.on('message', onMessage)
+    child.send({ type })
+  })
+}
+
+async function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  if (child.connected) child.send({ type: 'close' })
+  else child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Child side: waits for the parent's init message. Exits when the parent goes away. */
+export async function receiveInit<T> (): Promise<T> {
+  if (process.send === undefined) throw new Error('run me from bench/run.ts (needs an IPC channel)')
+  process.once('disconnect', () => process.exit(0))
+  return await new Promise<T>((resolve) => process.once('message', (m) => resolve(m as T)))
+}
+
+/** Child side: reports ready to the parent, calls `close` on its close message and answers its queries. */
+export function announce (ready: Record<string, unknown>, close: () => Promise<void>,
+  answers: Record<string, () => Record<string, unknown>> = {}): void {
+  process.send?.({ type: 'ready', ...ready })
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'close') close().then(() => process.exit(0), () => process.exit(1))
+    const answer = m.type === undefined ? undefined : answers[m.type]
+    if (answer !== undefined) process.send?.({ ...answer(), type: `${m.type ?? ''}-reply` })
+  })
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto'
+import { get } from 'node:http'
+import { keyHash } from '../src/callers/authenticate.js'
+import type { GatewayInit, GatewayReady, GatewayStats } from './gateway-process.js'
+import { startNginx, type NginxProxy } from './nginx.js'
+import type { BenchOptions } from './options.js'
+import { readProc } from './procstat.js'
+import type { UpstreamInit, UpstreamReady } from './upstream-process.js'
+import { startWorker, type Worker } from './worker.js'
+
+/** One thing the load generator is pointed at. */
+export interface Target {
+  readonly name: 'direct' | 'nginx' | 'gateway'
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  /** the proxy's processes (none for direct) */
+  readonly proxyPids: () => number[]
+  /** the gateway's own counters (undefined for the others) */
+  readonly stats?: () => Promise<GatewayStats>
+}
+
+/** The upstream, the proxies in front of it, and how to reach each. */
+export interface BenchWorld {
+  readonly targets: readonly Target[]
+  readonly upstreamPid: number
+  readonly gatewayPid: number
+  /** the gateway's RSS once listening, before any request (node + tsx + the app) */
+  readonly gatewayIdleRssKb: number
+  readonly adminUrl: string
+  readonly notes: readonly string[]
+  close (): Promise<void>
+}
+
+export const TENANT = '11111111-1111-4111-8111-111111111111'
+const OTHER_TENANT = '22222222-2222-4222-8222-222222222222'
+const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
+const ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All']
+export const REQUEST_PATH = '/api/alerts?$top=1'
+
+/** The gateway config: caller auth, catalogue + allowlist, token cache, auto region, metrics, info logs. */
+function gatewayConfig (up: UpstreamReady, apiKey: string): Record<string, unknown> {
+  return {
+    server: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    identity: { clientId: CLIENT_ID, secret: { fromEnv: 'BENCH_CLIENT_SECRET' }, authorityHost: up.entraUrl },
+    trust: { caFile: up.caFile },
+    upstream: { region: 'auto', regions: { [up.regionName]: up.regionUrl } },
+    logging: { level: 'info' },
+    tenants: [
+      { id: TENANT, name: 'contoso', permissions: ROLES },
+      { id: OTHER_TENANT, name: 'fabrikam', permissions: ['Alert.Read.All'] }
+    ],
+    clients: [
+      { name: 'siem', keySha256: keyHash(apiKey), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All'] },
+      { name: 'other', keySha256: keyHash(`gk_${randomBytes(24).toString('base64url')}`), tenants: ['fabrikam'], permissions: ['Alert.Read.All'] }
+    ]
+  }
+}
+
+/** Starts the simulated upstream and the gateway as child processes, and nginx when installed. */
+export async function startBenchWorld (opts: BenchOptions, logFile: string): Promise<BenchWorld> {
+  const secret = `bench-secret-${randomBytes(12).toString('hex')}`
+  const apiKey = `gk_${randomBytes(24).toString('base64url')}`
+  const stops: Array<() => Promise<void>> = []
+  const close = async (): Promise<void> => { for (const stop of stops.reverse()) await stop() }
+  try {
+    const upInit: UpstreamInit = { clientId: CLIENT_ID, clientSecret: secret, tenantId: TENANT, roles: ROLES, resetEveryMs: 100 }
+    const upstream: Worker<UpstreamReady> = await startWorker('./upstream-process.ts', upInit, opts.cpus, opts.cpus.upstream)
+    stops.push(upstream.stop)
+    const up = upstream.ready
+    const gwInit: GatewayInit = { config: gatewayConfig(up, apiKey), env: { BENCH_CLIENT_SECRET: secret }, logFile }
+    const gateway: Worker<GatewayReady> = await startWorker('./gateway-process.ts', gwInit, opts.cpus, opts.cpus.proxy, opts.gatewayNodeArgs)
+    stops.push(gateway.stop)
+    const notes: string[] = []
+    const targets: Target[] = [{ name: 'direct', url: up.regionUrl + REQUEST_PATH, headers: { authorization: `Bearer ${up.token}` }, proxyPids: () => [] }]
+    let nginx: NginxProxy | undefined
+    if (opts.nginx === undefined) {
+      notes.push('nginx not found on PATH (apt-get install nginx-light): the nginx reference is skipped')
+    } else {
+      nginx = await startNginx({ binary: opts.nginx, upstreamUrl: up.regionUrl, caFile: up.caFile, token: up.token, logFile, cpus: opts.cpus })
+      stops.push(nginx.stop)
+      const n = nginx
+      targets.push({ name: 'nginx', url: n.url + REQUEST_PATH, headers: {}, proxyPids: () => n.pids() })
+    }
+    targets.push({
+      name: 'gateway',
+      url: `${gateway.ready.url}/tenants/${TENANT}${REQUEST_PATH}`,
+      headers: { 'x-api-key': apiKey },
+      proxyPids: () => [gateway.pid],
+      stats: async () => await gateway.query<GatewayStats>('stats')
+    })
+    const idleRssKb = readProc(gateway.pid).rssKb
+    return { targets, upstreamPid: upstream.pid, gatewayPid: gateway.pid, gatewayIdleRssKb: idleRssKb, adminUrl: gateway.ready.adminUrl, notes, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** Scrapes the gateway's /metrics and returns the samples whose names start with the prefix, summed by name. */
+export async function scrapeMetrics (adminUrl: string, prefix = 'defender_gateway_'): Promise<Record<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = get(`${adminUrl}/metrics`, { timeout: 5000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => resolve(body))
+    })
+    req.on('timeout', () => req.destroy(new Error('metrics scrape timed out')))
+    req.on('error', reject)
+  })
+  const sums: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue
+    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line)
+    if (m === null || m[1]!.endsWith('_bucket')) continue
+    sums[m[1]!] = (sums[m[1]!] ?? 0) + Number(m[2])
+  }
+  return sums
+}
