@@ -1,33 +1,56 @@
 #!/usr/bin/env node
 import { buildGateway } from './app.js'
-import { configPathFrom, loadConfigFile } from './config/load.js'
-import { ConfigError } from './config/problems.js'
+import { configPathFrom } from './config/load.js'
 import { createLogger } from './observability/logger.js'
+import { checkConfig, consentUrl, keygen, load, type Output } from './cli/commands.js'
+import { tenantStatus } from './cli/tenant-status.js'
 
 /** Process entry: the only module that reads argv/env, listens for signals or exits. */
-async function main (): Promise<void> {
-  const path = configPathFrom(process.argv.slice(2), process.env)
-  let loaded
-  try {
-    loaded = loadConfigFile(path, process.env)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`)
-      process.exit(1)
-    }
-    throw err
+const io: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`)
+}
+
+function flag (args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1)
+}
+
+/** The first argument that is neither a flag nor a flag's value. */
+function positional (args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string
+    if (a === '--config' || a === '--client') i++
+    else if (!a.startsWith('-')) return a
   }
+  return undefined
+}
+
+async function serve (args: readonly string[]): Promise<void> {
+  const path = configPathFrom(args, process.env)
+  const loaded = load(path, process.env, io)
+  if (loaded === undefined) process.exit(1)
   const logger = createLogger(loaded.config.logging.level)
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
   logger.info({ url, adminUrl, config: path }, 'defender-gateway listening')
 
+  process.on('SIGHUP', function reloadConfig () {
+    // An invalid file keeps the running config; every problem is logged for the operator.
+    const next = load(path, process.env, { out: () => {}, err: (message) => logger.error({ config: path }, `reload rejected: ${message}`) })
+    if (next === undefined) return
+    gateway.reload(next)
+    logger.info({ config: path, tenants: next.config.tenants.length, clients: next.config.clients.length }, 'config reloaded (clients, tenants, extraRoutes)')
+  })
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
-    logger.info({ signal }, 'stopping: no new connections, finishing in-flight requests')
-    gateway.close().then(() => process.exit(0), (err: unknown) => {
+    logger.info({ signal }, 'draining: readiness off, finishing in-flight requests')
+    gateway.close().then(() => {
+      logger.info('stopped')
+      process.exit(0)
+    }, (err: unknown) => {
       logger.error({ err }, 'error while stopping')
       process.exit(1)
     })
@@ -36,7 +59,24 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
+async function main (): Promise<void> {
+  const args = process.argv.slice(2)
+  const command = args[0] !== undefined && !args[0].startsWith('-') ? args[0] : 'serve'
+  const rest = command === 'serve' && args[0] !== 'serve' ? args : args.slice(1)
+  const configFile = (): string => configPathFrom(rest, process.env)
+  switch (command) {
+    case 'serve': return await serve(rest)
+    case 'keygen': process.exit(keygen(flag(rest, '--client'), io)); break
+    case 'check-config': process.exit(checkConfig(positional(rest) ?? flag(rest, '--config'), process.env, io)); break
+    case 'consent-url': process.exit(consentUrl(positional(rest), configFile(), process.env, io)); break
+    case 'tenant-status': process.exit(await tenantStatus(positional(rest), configFile(), process.env, io)); break
+    default:
+      io.err(`unknown command '${command}'. Commands: serve (default), keygen --client NAME, check-config FILE, consent-url TENANT, tenant-status TENANT`)
+      process.exit(2)
+  }
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`defender-gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.stderr.write(`defender-gateway failed: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 })

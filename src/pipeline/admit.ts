@@ -1,16 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Authenticator } from '../callers/authenticate.js'
 import { GatewayError } from '../errors.js'
 import { parseTarget } from '../policy/path.js'
-import type { RouteMatcher } from '../policy/match.js'
 import { authorise } from '../policy/authorise.js'
-import type { TenantEntry } from './state.js'
+import type { PolicyHolder } from './policy-state.js'
 
 export interface AdmitDeps {
-  readonly authenticate: Authenticator
-  readonly matchRoute: RouteMatcher
-  /** by lowercase id and by lowercase alias */
-  readonly tenants: ReadonlyMap<string, TenantEntry>
+  readonly policy: PolicyHolder
+  /** true while shutting down: answers carry Connection: close so clients move off before the listener closes */
+  draining (): boolean
 }
 
 const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'PUT'])
@@ -23,6 +20,7 @@ export function createAdmit (deps: AdmitDeps) {
   return {
     hook: function admit (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
       reply.header('x-request-id', request.id)
+      if (deps.draining()) reply.header('connection', 'close')
       request.gw = {}
       done(decide(request) ?? undefined)
     },
@@ -36,7 +34,8 @@ export function createAdmit (deps: AdmitDeps) {
 
   function decide (request: FastifyRequest): GatewayError | undefined {
     const state = request.gw
-    const client = deps.authenticate(request.headers)
+    const policy = deps.policy.current
+    const client = policy.authenticate(request.headers)
     if (client === undefined) {
       return new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer.')
     }
@@ -48,14 +47,14 @@ export function createAdmit (deps: AdmitDeps) {
     if (!parsed.ok) return new GatewayError('BadRequest', `Rejected request path: ${parsed.reason}.`)
     const { target } = parsed
     const method = request.method === 'HEAD' ? 'GET' : request.method
-    const route = deps.matchRoute(method, target.segments)
+    const route = policy.matchRoute(method, target.segments)
     if (route === undefined) {
       return new GatewayError('UnknownRoute', `${request.method} ${target.upstreamPath} is not a Defender for Endpoint API route the gateway knows.`)
     }
     state.route = route
     state.upstreamPath = target.upstreamPath
     state.query = target.query
-    const tenant = deps.tenants.get(target.tenantRef)
+    const tenant = policy.tenants.get(target.tenantRef)
     const decision = authorise(client, tenant, target.tenantRef, route)
     if (!decision.allowed) return new GatewayError(decision.code, decision.message)
     state.tenantId = tenant?.id

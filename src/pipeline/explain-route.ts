@@ -1,15 +1,11 @@
 import type { FastifyInstance } from 'fastify'
-import type { Authenticator } from '../callers/authenticate.js'
 import { GatewayError } from '../errors.js'
-import type { RouteSpec } from '../policy/catalogue-data.js'
 import { explain } from '../policy/explain.js'
 import type { TokenProvider } from '../tokens/types.js'
-import type { TenantEntry } from './state.js'
+import type { PolicyHolder } from './policy-state.js'
 
 export interface ExplainDeps {
-  readonly authenticate: Authenticator
-  readonly tenants: ReadonlyMap<string, TenantEntry>
-  readonly routes: readonly RouteSpec[]
+  readonly policy: PolicyHolder
   readonly tokens: TokenProvider
   consentUrl (tenantId: string): string
 }
@@ -23,16 +19,17 @@ export function registerExplain (app: FastifyInstance, deps: ExplainDeps): void 
   app.get<{ Params: { tenant: string }, Querystring: { consent?: string } }>('/tenants/:tenant/explain', async function explainAccess (request, reply) {
     reply.header('x-request-id', request.id)
     request.gw = {}
-    const client = deps.authenticate(request.headers)
+    const policy = deps.policy.current
+    const client = policy.authenticate(request.headers)
     if (client === undefined) throw new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer.')
     request.gw.client = client
     const ref = request.params.tenant.toLowerCase()
-    const tenant = deps.tenants.get(ref)
+    const tenant = policy.tenants.get(ref)
     if (tenant === undefined || !(client.tenants.has('*') || client.tenants.has(tenant.id))) {
       throw new GatewayError('TenantNotAllowed', `client '${client.name}' may not use tenant '${ref}'`)
     }
     request.gw.tenantId = tenant.id
-    const answer = explain(client, tenant, deps.routes)
+    const answer = explain(client, tenant, policy.routes)
     if (request.query.consent !== 'check') return answer
     const token = await deps.tokens.get(tenant.id, request.id).catch((err: Error) => err)
     if (token instanceof Error) return { ...answer, consent: { error: token.message, consentUrl: deps.consentUrl(tenant.id) } }

@@ -3,11 +3,11 @@ import { GatewayError } from '../errors.js'
 import { grantedByRoles } from '../policy/authorise.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import { TokenError, type TokenProvider } from '../tokens/types.js'
-import type { TenantEntry } from './state.js'
+import type { PolicyHolder } from './policy-state.js'
 
 export interface PrepareDeps {
   readonly tokens: TokenProvider
-  readonly tenants: ReadonlyMap<string, TenantEntry>
+  readonly policy: PolicyHolder
   readonly regions: RegionDirectory
   /** counts the region each request goes to first */
   selected (region: string): void
@@ -39,7 +39,7 @@ export function createPrepare (deps: PrepareDeps) {
         `A tenant admin can grant it at ${deps.consentUrl(tenantId)}`)
     }
     state.token = token
-    const [region, ...fallbacks] = deps.regions.rank(deps.tenants.get(tenantId)?.regions)
+    const [region, ...fallbacks] = deps.regions.rank(deps.policy.current.tenants.get(tenantId)?.regions)
     if (region === undefined) {
       throw new GatewayError('UpstreamUnavailable', `No Defender region is allowed for tenant ${tenantId}.`)
     }
