@@ -60,20 +60,20 @@ t.test('SIGTERM under load: readiness fails first, every request sent meanwhile 
   const url = new URL(gw.url)
   const agent = new Agent({ keepAlive: true, maxSockets: 8 })
   // Plays the load balancer: routes while /readyz says ready, polling it every 50 ms.
-  let routing = true
+  const lb = { routing: true }
   let signalledAt = 0
   let afterSignal = 0
   const poller = (async () => {
-    while (routing) {
+    while (lb.routing) {
       await new Promise((resolve) => setTimeout(resolve, 50))
       const ready = await call(gw.adminUrl, '/readyz').catch(() => ({ status: 0 }))
-      if (ready.status !== 200) routing = false
+      if (ready.status !== 200) lb.routing = false
     }
   })()
   let ok = 0
   const failures: string[] = []
   const loop = async (): Promise<void> => {
-    for (let i = 0; i < 5000 && routing; i++) {
+    for (let i = 0; i < 5000 && lb.routing; i++) {
       const result = await new Promise<string>((resolve) => {
         const req = request({ host: url.hostname, port: url.port, path: `/tenants/${TENANT_A}/api/alerts?$top=1`, agent, headers: { 'x-api-key': ops.key } }, (res) => {
           res.resume()
