@@ -102,8 +102,23 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     async close () {
       await gateway.close().catch(() => {})
       await sim.close()
+      // Every world checks its own log lines, so the suite as a whole scans every line it produced.
+      const leaks = findSecrets(rawLogs, [CLIENT_SECRET, ADMIN_TOKEN, ...Object.values(keys)])
+      if (leaks.length > 0) throw new Error(`secrets in gateway logs: ${leaks.join('; ')}`)
     }
   }
+}
+
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/
+
+/** Which of the given secrets (or any JWT) appear in the lines; the offending values are not repeated. */
+export function findSecrets (lines: readonly string[], secrets: readonly string[]): string[] {
+  const found: string[] = []
+  for (const [i, line] of lines.entries()) {
+    if (secrets.some((s) => s !== '' && line.includes(s))) found.push(`line ${i}: a configured secret or API key`)
+    if (JWT.test(line)) found.push(`line ${i}: an access token`)
+  }
+  return found
 }
 
 export interface Answer {

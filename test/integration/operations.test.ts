@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { Agent, request } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { call, CLIENT_SECRET, TENANT_A, TENANT_C } from '../helper.js'
+import { call, findSecrets, CLIENT_SECRET, TENANT_A, TENANT_C } from '../helper.js'
 import { runCli, startGatewayProcess, startOpsWorld, type OpsWorld } from '../operations-helper.js'
 
 let ops: OpsWorld
@@ -98,6 +98,7 @@ t.test('SIGTERM under load: readiness fails first, every request sent meanwhile 
   t.same(failures, [], 'no request failed or was cut off')
   t.ok(afterSignal > 0, `${afterSignal} requests were sent after SIGTERM and before the load balancer saw readiness fail; all answered`)
   t.match(gw.output(), 'draining')
+  t.same(findSecrets(gw.output().split('\n'), [CLIENT_SECRET, ops.key]), [], 'no secret, key or token in the process output')
   const refused = await call(gw.url, `/tenants/${TENANT_A}/api/alerts`).then(() => 'answered', (err: NodeJS.ErrnoException) => err.code)
   t.equal(refused, 'ECONNREFUSED', 'nothing listens afterwards')
 })
@@ -127,4 +128,5 @@ t.test('SIGHUP reloads clients and tenants without a restart; an invalid reload 
   t.match(gw.output(), 'clients')
   t.equal(await alerts(newKey), 200, 'the last good config stays in force')
   t.equal(gw.child.pid !== undefined && gw.child.exitCode, null, 'same process, never restarted')
+  t.same(findSecrets(gw.output().split('\n'), [CLIENT_SECRET, ops.key, newKey]), [], 'no secret, key or token in the process output')
 })
