@@ -62,6 +62,9 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     trust: { caFile: sim.caFile },
     upstream: { region: 'auto', regions },
     logging: { level: 'info' },
+    // Budgets out of the way by default (tests send hundreds of calls to one tenant); the budget tests
+    // set their own limits.
+    limits: { classes: { default: { perMinute: 1_000_000, perHour: 10_000_000 } } },
     tenants: [
       { id: TENANT_A, name: 'contoso', permissions: ALL_ROLES },
       { id: TENANT_B, name: 'fabrikam', permissions: ALL_ROLES },

@@ -2,11 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
 import { grantedByRoles } from '../policy/authorise.js'
 import type { RegionDirectory } from '../regions/directory.js'
+import type { RateBudgets } from '../limits/types.js'
 import { TokenError, type TokenProvider } from '../tokens/types.js'
 import type { PolicyHolder } from './policy-state.js'
 
 export interface PrepareDeps {
   readonly tokens: TokenProvider
+  readonly budgets: RateBudgets
   readonly policy: PolicyHolder
   readonly regions: RegionDirectory
   /** counts the region each request goes to first */
@@ -15,14 +17,22 @@ export interface PrepareDeps {
 }
 
 /**
- * preHandler: the async part of a request that passed policy: the tenant token (cache or Entra), the
- * check that the token belongs to the tenant and carries the role, and the region.
+ * preHandler: the async part of a request that passed policy: the tenant's rate budget, its token
+ * (cache or Entra), the check that the token belongs to the tenant and carries the role, and the region.
  */
 export function createPrepare (deps: PrepareDeps) {
   return async function prepare (request: FastifyRequest): Promise<void> {
     const state = request.gw
     const tenantId = state.tenantId as string
     const route = state.route!
+    // Defender's budget is per (app, tenant): spend it here, before Entra or Defender is asked anything.
+    const budget = await deps.budgets.take(tenantId, route.rateClass, state.client!.name)
+    if (!budget.ok) {
+      throw new GatewayError('RateLimited',
+        `Tenant ${tenantId} has used its Defender budget for ${route.rateClass} calls` +
+        `${budget.reason === 'upstream' ? ' (Defender asked to wait)' : ''}; retry after ${budget.retryAfterSeconds} s.`,
+        { 'retry-after': String(budget.retryAfterSeconds) })
+    }
     let token
     try {
       token = await deps.tokens.get(tenantId, request.id)

@@ -3,12 +3,15 @@ import type { Readable } from 'node:stream'
 import { GatewayError } from '../errors.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import type { TokenProvider } from '../tokens/types.js'
+import type { RateBudgets } from '../limits/types.js'
+import { parseRetryAfter } from '../limits/retry-after.js'
 import { BodyTooLarge } from './body-limit.js'
 import { sendUpstreamBody } from './response.js'
 
 export interface OutcomeDeps {
   readonly regions: RegionDirectory
   readonly tokens: TokenProvider
+  readonly budgets: RateBudgets
   readonly bodyLimitBytes: number
   readonly publicUrl?: string
   failedOver (from: string, to: string): void
@@ -71,6 +74,11 @@ export function createUpstreamResponseHandler (deps: OutcomeDeps) {
     const region = gw.region?.name ?? 'unknown'
     if (res.statusCode >= 500) deps.regions.failed(region, `HTTP ${res.statusCode}`)
     else if (gw.upstreamStart !== undefined && gw.upstreamHeadersAt !== undefined) deps.regions.succeeded(region, gw.upstreamHeadersAt - gw.upstreamStart)
+    if (res.statusCode === 429) {
+      // Defender's own throttle: hold this (tenant, class) so no replica calls until it says.
+      const seconds = parseRetryAfter(res.headers['retry-after'])
+      if (seconds !== undefined) void deps.budgets.hold(gw.tenantId as string, gw.route?.rateClass ?? 'default', seconds)
+    }
     if (res.statusCode !== 401) {
       sendUpstreamBody(request, reply, res.stream, res.headers, deps.publicUrl)
       return

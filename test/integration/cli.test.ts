@@ -8,7 +8,8 @@ import { loadConfigFile } from '../../src/config/load.js'
 
 async function runServer (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
-    env: { ...process.env, GATEWAY_CONFIG: '', ...env },
+    // NODE_OPTIONS cleared: tap's coverage hooks in a child merge badly with the parent's report
+    env: { ...process.env, NODE_OPTIONS: '', GATEWAY_CONFIG: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe']
   })
   let stderr = ''

@@ -1,0 +1,31 @@
+import type { LimitsConfig } from '../config/schema.js'
+import type { GatewayMetrics } from '../observability/metrics.js'
+import { RATE_CLASSES } from '../policy/catalogue-data.js'
+import type { SharedRedis } from '../redis/connection.js'
+import { createMemoryBudgets } from './memory-budgets.js'
+import { createPlan } from './plan.js'
+import { createRedisBudgets } from './redis-budgets.js'
+import type { Clock } from './take-loop.js'
+import type { RateBudgets } from './types.js'
+
+export interface BudgetDeps {
+  /** when given, budgets are shared by every replica on this Redis */
+  readonly redis?: SharedRedis | undefined
+  readonly metrics?: GatewayMetrics
+  readonly clock?: Clock
+}
+
+/** The gateway's rate budgets from the `limits` config: in Redis when there is one, else in memory. */
+export function createRateBudgets (limits: LimitsConfig, deps: BudgetDeps = {}): RateBudgets {
+  const planOptions = {
+    classes: RATE_CLASSES,
+    overrides: limits.classes,
+    clientShares: limits.clientShares,
+    defaultClientShare: limits.defaultClientShare
+  }
+  const plan = createPlan(planOptions)
+  const common = { maxTenants: limits.maxTenants, maxWaitMs: limits.maxWaitMs, clock: deps.clock, metrics: deps.metrics }
+  if (deps.redis === undefined) return createMemoryBudgets({ ...common, plan })
+  const fallbackPlan = createPlan({ ...planOptions, scale: limits.fallbackShare })
+  return createRedisBudgets({ ...common, redis: deps.redis, plan, fallbackPlan })
+}

@@ -1,0 +1,115 @@
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { RedisMetrics } from '../observability/metrics.js'
+
+export interface RedisConnectionOptions {
+  readonly url: string
+  readonly password?: { reveal (): string } | undefined
+  /** extra CA for rediss:// (the config's trust.caFile) */
+  readonly caPem?: string | undefined
+  readonly keyPrefix: string
+  readonly commandTimeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly logger: Logger
+  readonly metrics: RedisMetrics
+}
+
+/** Label values of defender_gateway_redis_fallbacks_total. */
+export type RedisOperation = 'take' | 'hold' | 'token_get' | 'token_set' | 'lock' | 'unlock'
+
+/**
+ * One Redis connection with a health flag. Everything that uses Redis goes through `guard`, so a
+ * Redis outage turns into local answers (counted and logged), never into a failed request.
+ */
+export interface SharedRedis {
+  readonly client: Redis
+  /** prefix of every key this gateway writes */
+  readonly prefix: string
+  isUp (): boolean
+  /** true once connected; false if not within `timeoutMs` (the gateway then starts on local state) */
+  whenReady (timeoutMs: number): Promise<boolean>
+  /** runs `op` on Redis, or answers `local()` when Redis is down or the call fails; never throws */
+  guard<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T>
+  close (): Promise<void>
+}
+
+/** Reconnect delay: fast first retries, then every 2 s for as long as it takes. */
+export function reconnectDelay (attempt: number): number {
+  return Math.min(2000, 50 * 2 ** Math.min(attempt, 6))
+}
+
+/** Connects (in the background) and tracks health through ioredis's connection events. */
+export function createSharedRedis (options: RedisConnectionOptions): SharedRedis {
+  const { logger, metrics } = options
+  const client = new Redis(options.url, {
+    password: options.password?.reveal(),
+    // Fail at once while disconnected instead of queueing: the caller has a local answer.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    retryStrategy: reconnectDelay,
+    ...(options.url.startsWith('rediss:') ? { tls: options.caPem === undefined ? {} : { ca: options.caPem } } : {})
+  })
+  let up = false
+  let failing = false
+  metrics.up.set(0)
+  client.on('ready', function redisReady () {
+    up = true
+    failing = false
+    metrics.up.set(1)
+    logger.info({ redis: redactedUrl(options.url) }, 'redis connected; budgets and tokens are shared across replicas')
+  })
+  client.on('close', function redisClosed () {
+    if (up) logger.warn({ redis: redactedUrl(options.url) }, 'redis connection lost; serving from local state until it returns')
+    up = false
+    metrics.up.set(0)
+  })
+  // ioredis emits an error per failed reconnect; the close/ready lines already say what matters.
+  client.on('error', function redisError (err: Error) {
+    logger.debug({ err: err.message }, 'redis error')
+  })
+
+  async function guard<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
+    if (up) {
+      try {
+        const result = await op()
+        failing = false
+        return result
+      } catch (err) {
+        if (!failing) logger.warn({ operation, err: (err as Error).message }, 'redis call failed; serving from local state')
+        failing = true
+      }
+    }
+    metrics.fallbacks.inc({ operation })
+    return await local()
+  }
+
+  return {
+    client,
+    prefix: options.keyPrefix,
+    isUp: () => up,
+    async whenReady (timeoutMs) {
+      if (up) return true
+      return await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => { client.off('ready', onReady); resolve(false) }, timeoutMs)
+        function onReady (): void { clearTimeout(timer); resolve(true) }
+        client.once('ready', onReady)
+      })
+    },
+    guard,
+    async close () {
+      up = false
+      metrics.up.set(0)
+      client.disconnect(false)
+    }
+  }
+}
+
+/** The URL without credentials, for logs. */
+function redactedUrl (url: string): string {
+  const parsed = new URL(url)
+  parsed.username = ''
+  parsed.password = ''
+  return parsed.toString()
+}

@@ -1,0 +1,103 @@
+import t from 'tap'
+import { createRateBudgets } from '../../src/limits/create-budgets.js'
+import { reconnectDelay } from '../../src/redis/connection.js'
+import { createRedisTokenStore } from '../../src/redis/token-store.js'
+import { startRedis } from '../redis-server.js'
+import { connect, until } from '../redis-clients.js'
+
+const A = '11111111-1111-4111-8111-111111111111'
+const KEY = 'k'.repeat(32)
+const limits = {
+  maxWaitMs: 0,
+  maxTenants: 100,
+  clientShares: {},
+  defaultClientShare: 1,
+  fallbackShare: 0.5,
+  classes: { default: { perMinute: 8 } }
+}
+
+t.test('Redis killed mid-run: local answers, metric and log, then sharing resumes', async (t) => {
+  const server = await startRedis()
+  t.teardown(async () => await server.stop())
+  const one = await connect(server.url)
+  const two = await connect(server.url)
+  t.teardown(async () => { await one.redis.close(); await two.redis.close() })
+  const first = createRateBudgets(limits, { redis: one.redis, metrics: one.metrics })
+  const second = createRateBudgets(limits, { redis: two.redis, metrics: two.metrics })
+  const store = createRedisTokenStore({ redis: one.redis, keyMaterial: KEY })
+  t.equal(await one.gauge(), 1, 'redis_up is 1 while connected')
+  t.ok(one.logs.some((l) => l.msg === 'redis connected; budgets and tokens are shared across replicas'))
+
+  for (let i = 0; i < 3; i++) t.ok((await first.take(A, 'default', 'siem')).ok, 'shared while up')
+  await store.set(A, { accessToken: 'tok', expiresOn: Date.now() + 3_600_000 }, 0)
+
+  await server.kill()
+  t.ok(await until(async () => await one.gauge() === 0), 'redis_up goes to 0')
+  t.equal(one.redis.isUp(), false)
+  t.ok(one.logs.some((l) => l.level === 40 && l.msg === 'redis connection lost; serving from local state until it returns'), 'a warning says so')
+
+  const during = []
+  for (let i = 0; i < 5; i++) during.push(await first.take(A, 'default', 'siem'))
+  t.same(during.map((d) => d.ok), [true, false, false, false, false],
+    'local state answers: fallbackShare 0.5 of 8 = 4, of which this replica already sent 3')
+  t.ok((await second.take(A, 'default', 'siem')).ok, 'the other replica answers from its own state')
+  await first.hold(A, 'advancedQuery', 30)
+  const held = await first.take(A, 'advancedQuery', 'siem')
+  t.ok(!held.ok && held.reason === 'upstream', 'a hold taken while Redis is down applies locally')
+  t.equal(await store.get(A), undefined, 'no shared token while down')
+  await store.set(A, { accessToken: 'tok', expiresOn: Date.now() + 3_600_000 }, 0)
+  t.equal(await store.lock(A, 1000), true, 'the lock says go: this replica asks Entra itself')
+  await store.unlock(A)
+  t.equal(await one.fallbacks('take'), 6, 'every take while down, the held one included')
+  t.equal(await one.fallbacks('hold'), 1)
+  t.equal(await one.fallbacks('token_get'), 1)
+  t.equal(await one.fallbacks('token_set'), 1)
+  t.equal(await one.fallbacks('lock'), 1)
+  t.equal(await one.fallbacks('unlock'), 1)
+
+  await server.restart()
+  t.ok(await until(async () => await one.gauge() === 1 && await two.gauge() === 1), 'redis_up back to 1 by itself')
+  t.equal(one.logs.filter((l) => l.msg === 'redis connected; budgets and tokens are shared across replicas').length, 2, 'and a log line says so')
+  const after = await Promise.all(Array.from({ length: 10 }, async (_, i) => await (i % 2 === 0 ? first : second).take(A, 'default', 'siem')))
+  t.equal(after.filter((a) => a.ok).length, 8, 'shared again: the restarted (empty) Redis holds the full limit for both')
+  t.equal(await one.fallbacks('take'), 6, 'no more fallbacks')
+  t.equal(await store.lock(A, 1000), true)
+  t.equal(await createRedisTokenStore({ redis: two.redis, keyMaterial: KEY }).lock(A, 1000), false, 'locks are shared again')
+})
+
+t.test('a slow Redis is abandoned per call, logged once, and used again when it answers', async (t) => {
+  const server = await startRedis()
+  t.teardown(async () => await server.stop())
+  const one = await connect(server.url, { commandTimeoutMs: 100 })
+  const admin = await connect(server.url)
+  t.teardown(async () => { await one.redis.close(); await admin.redis.close() })
+  const budgets = createRateBudgets(limits, { redis: one.redis })
+  // Paused for 1 s (our calls time out after 100 ms); it ends by itself, since an UNPAUSE would wait too.
+  await admin.redis.client.call('CLIENT', 'PAUSE', '1000', 'ALL')
+  t.ok((await budgets.take(A, 'default', 'x')).ok, 'answered locally')
+  t.ok((await budgets.take(A, 'default', 'x')).ok)
+  t.equal(await one.fallbacks('take'), 2)
+  t.equal(one.logs.filter((l) => l.msg === 'redis call failed; serving from local state').length, 1, 'one line per episode')
+  t.ok(await until(async () => await admin.redis.client.ping().then(() => true, () => false)), 'the pause ends')
+  t.ok((await budgets.take(A, 'default', 'x')).ok)
+  t.equal(await one.fallbacks('take'), 2, 'back on Redis')
+  // 3: the two abandoned calls ran too once the pause ended; counting twice errs on the safe side.
+  t.equal(await admin.redis.client.zcard(`test:rl:{${A}|default}:calls`), 3, 'the call is in the shared log')
+  t.equal(one.redis.isUp(), true, 'a timeout alone does not mark Redis down')
+})
+
+t.test('no Redis at start: whenReady says so and everything is local', async (t) => {
+  const server = await startRedis()
+  await server.stop()
+  const one = await connect(server.url, { wait: false })
+  t.teardown(async () => await one.redis.close())
+  t.equal(await one.redis.whenReady(50), false)
+  t.equal(await one.gauge(), 0)
+  const budgets = createRateBudgets(limits, { redis: one.redis })
+  t.ok((await budgets.take(A, 'default', 'x')).ok)
+  t.equal(await one.fallbacks('take'), 1)
+})
+
+t.test('reconnect delay backs off to 2 s and stays there', async (t) => {
+  t.same([1, 2, 3, 5, 6, 100].map(reconnectDelay), [100, 200, 400, 1600, 2000, 2000])
+})

@@ -1,0 +1,51 @@
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { createMetrics, createRedisMetrics, type GatewayMetrics } from '../src/observability/metrics.js'
+import { createSharedRedis, type SharedRedis } from '../src/redis/connection.js'
+
+/** A SharedRedis for tests, with its metrics and every log line it wrote. */
+export interface TestConnection {
+  readonly redis: SharedRedis
+  readonly metrics: GatewayMetrics
+  readonly logs: Array<Record<string, unknown>>
+  gauge (): Promise<number | undefined>
+  fallbacks (operation: string): Promise<number>
+}
+
+/** Connects to a test Redis and waits until it is ready (unless `wait` is false). */
+export async function connect (url: string, options: { commandTimeoutMs?: number, wait?: boolean } = {}): Promise<TestConnection> {
+  const logs: Array<Record<string, unknown>> = []
+  const sink = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(JSON.parse(line))
+      cb()
+    }
+  })
+  const metrics = createMetrics('test')
+  const redisMetrics = createRedisMetrics(metrics.registry)
+  const redis = createSharedRedis({
+    url,
+    keyPrefix: 'test:',
+    commandTimeoutMs: options.commandTimeoutMs ?? 1000,
+    connectTimeoutMs: 1000,
+    logger: pino({ level: 'debug' }, sink),
+    metrics: redisMetrics
+  })
+  if (options.wait !== false && !await redis.whenReady(10_000)) throw new Error('test redis did not become ready')
+  return {
+    redis,
+    metrics,
+    logs,
+    gauge: async () => (await redisMetrics.up.get()).values[0]?.value,
+    fallbacks: async (operation) => (await redisMetrics.fallbacks.get()).values.find((v) => v.labels.operation === operation)?.value ?? 0
+  }
+}
+
+/** Polls `condition` every 20 ms, at most `tries` times: bounded, and no wall-clock assertion. */
+export async function until (condition: () => boolean | Promise<boolean>, tries = 500): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await condition()) return true
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return false
+}

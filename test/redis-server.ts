@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A throwaway redis-server of a test's own: loopback, free port, no persistence, temp dir. */
+export interface TestRedis {
+  readonly port: number
+  readonly url: string
+  /** SIGKILL, as a crash would; the port stays ours for restart() */
+  kill (): Promise<void>
+  /** starts again on the same port, empty */
+  restart (): Promise<void>
+  stop (): Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+async function launch (port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8')
+      if (output.includes('Ready to accept connections')) resolve()
+    })
+    child.once('error', (err) => reject(new Error(`cannot start redis-server (is it installed? .ci/run installs it): ${err.message}`)))
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${String(code)}: ${output.slice(-500)}`)))
+  })
+  await ready
+  return child
+}
+
+/** Starts redis-server; `stop()` it in t.teardown. */
+export async function startRedis (): Promise<TestRedis> {
+  const dir = await mkdtemp(join(tmpdir(), 'dgw-redis-'))
+  const port = await freePort()
+  let child: ChildProcess | undefined = await launch(port, dir)
+  async function kill (): Promise<void> {
+    const running = child
+    child = undefined
+    if (running === undefined || running.exitCode !== null) return
+    const exited = once(running, 'exit')
+    running.kill('SIGKILL')
+    await exited
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    async restart () {
+      await kill()
+      child = await launch(port, dir)
+    },
+    async stop () {
+      await kill()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
