@@ -84,6 +84,7 @@ t.test('SIGTERM under load: readiness fails first, every request sent meanwhile 
       })
       if (result === '200') ok++
       else failures.push(result)
+      if (failures.length > 20) return
       if (signalledAt > 0) afterSignal++
       if (ok === 200 && signalledAt === 0) {
         signalledAt = Date.now()
