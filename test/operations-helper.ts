@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { keyHash } from '../src/callers/authenticate.js'
+import { childEnv } from './child-env.js'
 import { startSimWorld, type SimWorld } from './sim/index.js'
 import { ALL_ROLES, CLIENT_ID, CLIENT_SECRET, READ_ROLES, TENANT_A, TENANT_C } from './helper.js'
 
@@ -65,7 +66,7 @@ export async function startOpsWorld (): Promise<OpsWorld> {
 
 /** Runs the CLI once and collects its output. */
 export async function runCli (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
@@ -76,7 +77,7 @@ export async function runCli (args: string[], env: Record<string, string> = {}):
 
 /** Starts `serve` with a config file; resolves once the process logs its listening addresses. */
 export async function startGatewayProcess (file: string, env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', file], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', file], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr!.on('data', (c: Buffer) => { out += c.toString() })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { childEnv } from '../child-env.js'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
@@ -8,8 +9,7 @@ import { loadConfigFile } from '../../src/config/load.js'
 
 async function runServer (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
-    // NODE_OPTIONS cleared: tap's coverage hooks in a child merge badly with the parent's report
-    env: { ...process.env, NODE_OPTIONS: '', GATEWAY_CONFIG: '', ...env },
+    env: childEnv({ GATEWAY_CONFIG: '', ...env }),
     stdio: ['ignore', 'ignore', 'pipe']
   })
   let stderr = ''

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { childEnv } from '../child-env.js'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { call } from '../helper.js'
@@ -6,7 +7,7 @@ import { call } from '../helper.js'
 // Runs `npm run demo`'s script as a user would, runs the curl lines it prints, then Ctrl-C.
 t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
-    env: { ...process.env, NODE_OPTIONS: '', DEMO_PORT: '0' },
+    env: childEnv({ DEMO_PORT: '0' }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
