@@ -2,25 +2,27 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
-import { createAuthenticator } from './callers/authenticate.js'
-import { catalogue } from './policy/catalogue.js'
-import { createMatcher } from './policy/match.js'
-import { CLOUDS, regionTable } from './regions/clouds.js'
+import { regionTable } from './regions/clouds.js'
 import { regionList } from './regions/select.js'
-import { createMsalTokenSource, type Credential } from './tokens/msal-source.js'
-import { createTokenProvider } from './tokens/token-provider.js'
+import { createRegionDirectory, type RegionDirectory } from './regions/directory.js'
+import { createProbe } from './regions/prober.js'
+import { createRegionMetrics } from './observability/region-metrics.js'
+import { createGatewayTokens } from './tokens/wiring.js'
+import { createSharedState } from './redis/shared-state.js'
 import type { TokenSource } from './tokens/types.js'
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js'
 import { createLogger } from './observability/logger.js'
 import { buildAdminApp } from './admin/admin-app.js'
 import { createAdmit } from './pipeline/admit.js'
+import { buildPolicy, type PolicyHolder } from './pipeline/policy-state.js'
+import { closeGracefully } from './pipeline/graceful-close.js'
 import { createPrepare } from './pipeline/prepare.js'
 import { createRecord } from './pipeline/record.js'
-import { frameworkErrors, installErrorHandling, refuseConnect } from './pipeline/errors.js'
-import type { TenantEntry } from './pipeline/state.js'
+import { clientErrorHandler, frameworkErrors, installErrorHandling, refuseConnect } from './pipeline/errors.js'
 import { forwardPlugin } from './proxy/forward.js'
 import { registerExplain } from './pipeline/explain-route.js'
 import { VERSION } from './version.js'
+import { outboundTlsContext } from './trust.js'
 
 export interface GatewayDeps {
   readonly logger?: Logger
@@ -33,8 +35,12 @@ export interface Gateway {
   readonly app: FastifyInstance
   readonly admin: FastifyInstance
   readonly metrics: GatewayMetrics
+  readonly regions: RegionDirectory
   /** listens on server.* and admin.* (port 0 picks a free port); returns both base URLs */
   listen (): Promise<{ url: string, adminUrl: string }>
+  /** applies a new config's clients, tenants and extra routes (SIGHUP); other keys need a restart */
+  reload (next: LoadedConfig): void
+  /** stops taking traffic, lets in-flight requests finish, then releases everything */
   close (): Promise<void>
 }
 
@@ -45,40 +51,10 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const { config, files } = loaded
   const logger = deps.logger ?? createLogger(config.logging.level)
   const metrics = createMetrics(VERSION)
-  const cloud = CLOUDS[config.cloud]
-  const authorityHost = config.identity.authorityHost ?? cloud.loginHost
-  const tokens = createTokenProvider({
-    source: deps.tokenSource ?? createMsalTokenSource({
-      clientId: config.identity.clientId,
-      authorityHost,
-      scope: `${config.identity.resource ?? cloud.resource}/.default`,
-      credential: credentialOf(loaded),
-      caPem: files.caPem,
-      timeoutMs: config.tokens.timeoutMs,
-      maxClients: config.tokens.maxTenants,
-      logger: logger.child({ component: 'tokens' })
-    }),
-    skewMs: config.tokens.skewSeconds * 1000,
-    maxTenants: config.tokens.maxTenants,
-    events: {
-      hit: () => metrics.tokenCacheHits.inc(),
-      acquired (_tenant, seconds) {
-        metrics.tokenAcquisitions.inc({ outcome: 'success', error_class: 'none' })
-        metrics.tokenAcquisitionDuration.observe({ outcome: 'success' }, seconds)
-      },
-      failed (tenant, kind, seconds, message) {
-        metrics.tokenAcquisitions.inc({ outcome: 'failure', error_class: kind })
-        metrics.tokenAcquisitionDuration.observe({ outcome: 'failure' }, seconds)
-        logger.warn({ tenant, errorClass: kind, reason: message }, 'token acquisition failed')
-      }
-    }
-  })
-  const tenants = new Map<string, TenantEntry>()
-  for (const t of config.tenants) {
-    const entry: TenantEntry = { id: t.id, permissions: new Set(t.permissions), regions: t.regions }
-    tenants.set(t.id, entry)
-    if (t.name !== undefined) tenants.set(t.name.toLowerCase(), entry)
-  }
+  const shared = createSharedState(loaded, { logger, metrics })
+  const { tokens, authorityHost } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource })
+  const policy: PolicyHolder = { current: buildPolicy(config) }
+  let tenantList = config.tenants
   const consentUrl = (tenantId: string): string =>
     `${authorityHost.replace(/\/+$/, '')}/${tenantId}/adminconsent?client_id=${config.identity.clientId}`
 
@@ -93,61 +69,94 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     frameworkErrors,
+    clientErrorHandler,
+    // While draining, requests on open connections are still served (with Connection: close), not 503'd.
+    return503OnClosing: false,
     ...(files.tls === undefined ? {} : { https: { cert: files.tls.cert, key: files.tls.key.reveal() } })
   }) as unknown as FastifyInstance
   app.decorateRequest('gw', null as never)
   installErrorHandling(app, metrics)
   refuseConnect(app.server)
   app.addHook('onResponse', createRecord(metrics))
-  const routes = catalogue(config.extraRoutes)
-  const authenticate = createAuthenticator(config.clients)
-  const admit = createAdmit({ authenticate, matchRoute: createMatcher(routes), tenants })
+  const tlsContext = outboundTlsContext(files.caPem)
+  const regionMetrics = createRegionMetrics(metrics.registry)
+  const regions = createRegionDirectory({
+    table: regionList(regionTable(config.cloud, config.upstream.regions)),
+    configured: config.upstream.region,
+    probe: createProbe({ tlsContext, timeoutMs: config.upstream.probeTimeoutMs }),
+    intervalMs: config.upstream.probeIntervalMs,
+    metrics: regionMetrics,
+    logger: logger.child({ component: 'regions' })
+  })
+  let ready = false
+  let draining = false
+  const admit = createAdmit({ policy, draining: () => draining })
   app.setNotFoundHandler(admit.notFound)
-  registerExplain(app, { authenticate, tenants, routes, tokens, consentUrl })
+  registerExplain(app, { policy, tokens, consentUrl })
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({
       tokens,
-      tenants,
-      regions: regionList(regionTable(config.cloud, config.upstream.regions)),
-      configuredRegion: config.upstream.region,
+      budgets: shared.budgets,
+      policy,
+      regions,
+      selected: (region) => regionMetrics.selections.inc({ region }),
       consentUrl
     }),
+    regions,
+    tokens,
+    budgets: shared.budgets,
+    failedOver: (from, to) => regionMetrics.failovers.inc({ from, to }),
     userAgent: `MdatpPartner-DefenderGateway/${VERSION}`,
     trustProxy: config.server.trustProxy,
-    caPem: files.caPem,
+    tlsContext,
     timeoutMs: config.upstream.timeoutMs,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
     publicUrl: config.server.publicUrl,
     bodyLimitBytes: config.server.bodyLimitBytes
   })
 
-  let ready = false
-  const admin = buildAdminApp({ registry: metrics.registry, logger, isReady: () => ready })
+  const admin = buildAdminApp({
+    registry: metrics.registry,
+    logger,
+    isReady: () => ready,
+    adminToken: loaded.secrets.adminToken,
+    regionsView: () => ({
+      configured: config.upstream.region,
+      regions: regions.snapshot(),
+      tenants: tenantList.map((t) => ({ id: t.id, name: t.name, allowed: t.regions ?? 'all', order: regions.rank(t.regions).map((r) => r.name) }))
+    })
+  })
   return {
     app,
     admin,
     metrics,
+    regions,
     async listen () {
+      // Measure the regions before taking traffic, so `auto` places the first requests well.
+      await regions.start()
+      // With Redis, wait (briefly) for it, so replicas starting together share from the first request.
+      await shared.whenReady(config.redis?.connectTimeoutMs ?? 0)
       const adminUrl = await admin.listen({ host: config.admin.host, port: config.admin.port })
       const url = await app.listen({ host: config.server.host, port: config.server.port })
       ready = true
       return { url, adminUrl }
     },
+    reload (next) {
+      policy.current = buildPolicy(next.config)
+      tenantList = next.config.tenants
+    },
     async close () {
+      // Readiness fails first and answers ask clients to reconnect, so a load balancer moves traffic
+      // away before the listener closes; in-flight requests then finish before close() resolves.
       ready = false
-      await app.close()
+      draining = true
+      if (config.server.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drainDelayMs))
+      await closeGracefully(app.server, () => app.close())
       await admin.close()
+      regions.close()
       tokens.close()
+      await shared.close()
     }
   }
-}
-
-function credentialOf (loaded: LoadedConfig): Credential {
-  const { secrets, files } = loaded
-  if (secrets.certificateKey !== undefined && files.certificatePem !== undefined) {
-    return { kind: 'certificate', privateKey: secrets.certificateKey, certPem: files.certificatePem }
-  }
-  if (secrets.clientSecret === undefined) throw new Error('identity needs a secret or a certificate')
-  return { kind: 'secret', secret: secrets.clientSecret }
 }

@@ -9,6 +9,8 @@ import { ConfigError, formatPath } from './problems.js'
 import { resolveSecret, Secret, type SecretSource } from './secret.js'
 import { PERMISSIONS, RATE_CLASSES, ROUTES } from '../policy/catalogue-data.js'
 import { regionTable } from '../regions/clouds.js'
+import type { Credential } from '../tokens/credentials.js'
+import { readCredentials } from './identity.js'
 
 /** Everything the gateway runs on: the validated config plus the secrets and files it references. */
 export interface LoadedConfig {
@@ -26,6 +28,8 @@ export interface LoadedConfig {
     readonly certificatePem?: string
     readonly tls?: { readonly cert: string, readonly key: Secret }
   }
+  /** the app's credentials in the order they are tried (one, or several during a rotation) */
+  readonly credentials: readonly Credential[]
   /** where it came from, for messages */
   readonly source: string
 }
@@ -82,7 +86,7 @@ export function buildFromObject (raw: unknown, options: LoadOptions): LoadedConf
 
 const ROUTE_KEYS: ReadonlySet<string> = new Set(ROUTES.map((r) => `${r.method} ${r.template.toLowerCase()}`))
 
-function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files'> } {
+function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'> } {
   const regions = Object.keys(regionTable(parsed.cloud, parsed.upstream.regions))
   const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions, rateClasses: Object.keys(RATE_CLASSES), routeKeys: ROUTE_KEYS })
   problems.push(...checkLimitsAndRedis(config, Object.keys(RATE_CLASSES)))
@@ -90,7 +94,7 @@ function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: Parsed
   return { config, problems, material }
 }
 
-function readMaterial (config: ParsedConfig, source: SecretSource, problems: string[]): Pick<LoadedConfig, 'secrets' | 'files'> {
+function readMaterial (config: ParsedConfig, source: SecretSource, problems: string[]): Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'> {
   const secret = (ref: Parameters<typeof resolveSecret>[0] | undefined, where: string): Secret | undefined => {
     if (ref === undefined) return undefined
     const result = resolveSecret(ref, source)
@@ -109,17 +113,21 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
   }
   const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
   const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
+  const clientSecret = secret(identity.secret, 'identity.secret')
+  const certificateKey = secret(identity.certificate === undefined ? undefined : { fromFile: identity.certificate.keyFile }, 'identity.certificate.keyFile')
+  const certificatePem = file(identity.certificate?.certFile, 'identity.certificate.certFile')
   return {
+    credentials: readCredentials(identity, { clientSecret, certificateKey, certificatePem }, { secret, file }, source),
     secrets: {
-      clientSecret: secret(identity.secret, 'identity.secret'),
+      clientSecret,
       adminToken: secret(admin.token, 'admin.token'),
-      certificateKey: secret(identity.certificate === undefined ? undefined : { fromFile: identity.certificate.keyFile }, 'identity.certificate.keyFile'),
+      certificateKey,
       redisTokenKey,
       redisPassword: secret(redis?.password, 'redis.password')
     },
     files: {
       caPem: file(trust.caFile, 'trust.caFile'),
-      certificatePem: file(identity.certificate?.certFile, 'identity.certificate.certFile'),
+      certificatePem,
       tls: tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined
     }
   }

@@ -26,7 +26,9 @@ const serverSchema = z.strictObject({
   /** trust X-Forwarded-* from a load balancer in front of the gateway */
   trustProxy: z.boolean().default(false),
   /** largest request body forwarded (the library upload allows 20 MB files) */
-  bodyLimitBytes: z.number().int().positive().default(25 * 1024 * 1024)
+  bodyLimitBytes: z.number().int().positive().default(25 * 1024 * 1024),
+  /** on SIGTERM: how long readiness fails (and answers say Connection: close) before the listener closes */
+  drainDelayMs: z.number().int().min(0).max(120_000).default(5_000)
 })
 
 const adminSchema = z.strictObject({
@@ -71,7 +73,10 @@ const upstreamSchema = z.strictObject({
   /** region name → base URL; replaces the cloud's table when given */
   regions: z.record(name, url(['https:', 'http:'])).optional(),
   timeoutMs: z.number().int().positive().default(210_000),
-  connectTimeoutMs: z.number().int().positive().default(10_000)
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+  /** how often each region's round trip is measured (jittered ±20%) */
+  probeIntervalMs: z.number().int().min(1000).default(30_000),
+  probeTimeoutMs: z.number().int().positive().default(3_000)
 })
 
 const tokensSchema = z.strictObject({

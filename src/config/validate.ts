@@ -76,9 +76,28 @@ export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: 
   if (region !== 'auto' && !regionNames.has(region)) {
     problems.push(`upstream.region: unknown region '${region}'; use auto or one of: ${vocab.regions.join(', ')}`)
   }
-  const { secret, certificate } = parsed.identity
-  if ((secret === undefined) === (certificate === undefined)) {
-    problems.push('identity: set exactly one of secret or certificate')
-  }
+  problems.push(...identityProblems(parsed.identity))
   return { config: { ...parsed, tenants, clients, extraRoutes }, problems }
+}
+
+/** Exactly one way to prove the app's identity, at the top or in each item of `credentials`. */
+function identityProblems (identity: ParsedConfig['identity']): string[] {
+  const { secret, certificate, assertionFile, credentials } = identity
+  const given = [secret, certificate, assertionFile, credentials].filter((v) => v !== undefined).length
+  if (assertionFile === undefined && credentials === undefined) {
+    // The message operators of the two original forms already know.
+    return given === 1 ? [] : ['identity: set exactly one of secret or certificate']
+  }
+  if (given !== 1) return ['identity: set exactly one of secret, certificate, assertionFile or credentials']
+  const problems: string[] = []
+  const names = new Set<string>()
+  credentials?.forEach((c, i) => {
+    const where = `identity.credentials[${i}]`
+    const kinds = [c.secret, c.certificate, c.assertionFile].filter((v) => v !== undefined).length
+    if (kinds !== 1) problems.push(`${where}: set exactly one of secret, certificate or assertionFile`)
+    if (c.expiresOn !== undefined && c.secret === undefined) problems.push(`${where}.expiresOn: only for a secret (a certificate carries its own expiry)`)
+    if (c.name !== undefined && names.has(c.name.toLowerCase())) problems.push(`${where}.name: '${c.name}' is used by another credential`)
+    if (c.name !== undefined) names.add(c.name.toLowerCase())
+  })
+  return problems
 }

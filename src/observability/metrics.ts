@@ -13,6 +13,10 @@ export interface GatewayMetrics {
   readonly tokenCacheHits: Counter
   readonly policyDenials: Counter<'reason'>
   readonly info: Gauge<'version'>
+  /** rate budget answers: allowed, allowed_after_wait, denied_budget, denied_client_share, denied_upstream_hold */
+  readonly rateBudgetDecisions: Counter<'rate_class' | 'outcome'>
+  /** Defender answered 429 and the (tenant, class) was held */
+  readonly rateBudgetHolds: Counter<'rate_class'>
 }
 
 /** Builds the registry; label sets are bounded (route names come from the catalogue, never from paths). */
@@ -70,6 +74,18 @@ export function createMetrics (version: string): GatewayMetrics {
       help: 'Always 1; the version label says which build runs.',
       labelNames: ['version'],
       registers
+    }),
+    rateBudgetDecisions: new Counter({
+      name: 'defender_gateway_rate_budget_decisions_total',
+      help: 'Rate budget answers before forwarding, by rate class and outcome.',
+      labelNames: ['rate_class', 'outcome'],
+      registers
+    }),
+    rateBudgetHolds: new Counter({
+      name: 'defender_gateway_rate_budget_holds_total',
+      help: 'Times Defender answered 429 and a tenant budget was held until its Retry-After, by rate class.',
+      labelNames: ['rate_class'],
+      registers
     })
   }
   metrics.info.set({ version }, 1)
@@ -79,4 +95,77 @@ export function createMetrics (version: string): GatewayMetrics {
 /** '2xx' from 204: status classes keep the label set small. */
 export function statusClass (status: number): string {
   return `${Math.floor(status / 100)}xx`
+}
+
+/** Redis health metrics, registered only when redis.url is set (so a gateway without Redis shows no 'down'). */
+export interface RedisMetrics {
+  readonly up: Gauge
+  readonly fallbacks: Counter<'operation'>
+}
+
+/** Registers the Redis metrics on an app's registry (once per registry). */
+export function createRedisMetrics (registry: Registry): RedisMetrics {
+  const registers = [registry]
+  const existing = registry.getSingleMetric('defender_gateway_redis_up')
+  if (existing !== undefined) {
+    return { up: existing as Gauge, fallbacks: registry.getSingleMetric('defender_gateway_redis_fallbacks_total') as Counter<'operation'> }
+  }
+  return {
+    up: new Gauge({
+      name: 'defender_gateway_redis_up',
+      help: '1 while Redis answers, 0 while the gateway serves from local state.',
+      registers
+    }),
+    fallbacks: new Counter({
+      name: 'defender_gateway_redis_fallbacks_total',
+      help: 'Operations served from local state because Redis was down or failed, by operation.',
+      labelNames: ['operation'],
+      registers
+    })
+  }
+}
+
+/** Token lifecycle and credential metrics (src/tokens); registered with the token layer. */
+export interface TokenMetrics {
+  readonly credentialExpiry: Gauge<'credential'>
+  readonly credentialRejections: Counter<'credential'>
+  readonly refreshes: Counter<'outcome'>
+  readonly staleServed: Counter
+  readonly backoffRefusals: Counter<'error_class'>
+}
+
+/** Registers the token lifecycle metrics on an app's registry. */
+export function createTokenMetrics (registry: Registry): TokenMetrics {
+  const registers = [registry]
+  return {
+    credentialExpiry: new Gauge({
+      name: 'defender_gateway_credential_expiry_timestamp_seconds',
+      help: 'When each app credential expires (certificate notAfter or a secret\'s configured expiresOn), Unix seconds.',
+      labelNames: ['credential'],
+      registers
+    }),
+    credentialRejections: new Counter({
+      name: 'defender_gateway_credential_rejections_total',
+      help: 'Token requests Entra ID refused because of the app credential (bad, expired or unknown), by credential.',
+      labelNames: ['credential'],
+      registers
+    }),
+    refreshes: new Counter({
+      name: 'defender_gateway_token_refreshes_total',
+      help: 'Background token renewals, by outcome (success, failure, skipped_idle).',
+      labelNames: ['outcome'],
+      registers
+    }),
+    staleServed: new Counter({
+      name: 'defender_gateway_token_stale_served_total',
+      help: 'Requests served a still-valid token while its renewal keeps failing.',
+      registers
+    }),
+    backoffRefusals: new Counter({
+      name: 'defender_gateway_token_backoff_refusals_total',
+      help: 'Requests refused without asking Entra ID because their tenant is backing off, by error class.',
+      labelNames: ['error_class'],
+      registers
+    })
+  }
 }

@@ -9,7 +9,9 @@ import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@az
 export function createNetworkClient (options: { caPem?: string, timeoutMs: number }): INetworkModule & { close (): void } {
   const agent = new Agent({
     keepAlive: true,
-    maxSockets: 64,
+    // Generous: tenants whose token requests hang hold sockets until the timeout, and must not queue the rest.
+    maxSockets: 512,
+    maxFreeSockets: 64,
     ca: options.caPem === undefined ? undefined : [...rootCertificates, options.caPem]
   })
   const send = <T>(method: 'GET' | 'POST', url: string, opts?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> =>
@@ -24,10 +26,10 @@ export function createNetworkClient (options: { caPem?: string, timeoutMs: numbe
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8')
           let parsed: unknown
-          try { parsed = text === '' ? {} : JSON.parse(text) } catch { parsed = { error: 'non_json_response', error_description: `HTTP ${res.statusCode ?? 0} with a non-JSON body` } }
+          try { parsed = text === '' ? {} : JSON.parse(text) } catch { parsed = { error: 'non_json_response', error_description: `HTTP ${Number(res.statusCode)} with a non-JSON body` } }
           const responseHeaders: Record<string, string> = {}
           for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') responseHeaders[k] = v
-          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: parsed as T })
+          resolve({ status: Number(res.statusCode), headers: responseHeaders, body: parsed as T })
         })
       })
       req.setTimeout(timeout ?? options.timeoutMs, () => {

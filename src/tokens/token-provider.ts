@@ -1,13 +1,23 @@
+import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { createBackoff, type BackoffPolicy } from './backoff.js'
 import { withClaims } from './claims.js'
 import { classify } from './classify.js'
+import { DEFAULT_REFRESH, realSchedule, refreshAt, type RefreshPolicy, type Schedule } from './refresh.js'
 import { TokenError, type TenantToken, type TokenProvider, type TokenSource, type TokenFailure } from './types.js'
 
 /** What the provider reports, so metrics and logs stay outside the token logic. */
 export interface TokenEvents {
   hit (): void
-  acquired (tenantId: string, seconds: number): void
-  failed (tenantId: string, kind: TokenFailure, seconds: number, message: string): void
+  /** `background`: a refresh-ahead, not a request, asked */
+  acquired (tenantId: string, seconds: number, background: boolean): void
+  failed (tenantId: string, kind: TokenFailure, seconds: number, message: string, background: boolean): void
+  /** a request was served the old, still valid token while its renewal keeps failing */
+  servedStale? (tenantId: string): void
+  /** a request failed fast because the tenant is backing off */
+  backedOff? (tenantId: string, kind: TokenFailure): void
+  /** a renewal was skipped because nobody used the tenant since its last token */
+  idle? (tenantId: string): void
 }
 
 export interface TokenProviderOptions {
@@ -17,60 +27,153 @@ export interface TokenProviderOptions {
   readonly maxTenants: number
   /** how long a "not onboarded" answer is remembered, so Entra is not asked on every request */
   readonly negativeTtlMs?: number
+  readonly backoff?: BackoffPolicy
+  /** false turns refresh-ahead off (every renewal then happens on a request) */
+  readonly refresh?: RefreshPolicy | false
   readonly events?: TokenEvents
   readonly now?: () => number
+  readonly random?: () => number
+  readonly schedule?: Schedule
+}
+
+interface Entry {
+  readonly token: TenantToken
+  readonly refreshAt: number
+  /** a request used the token since it was acquired (or since the last renewal attempt) */
+  used: boolean
+  /** the last renewal failed: requests are being served the old token */
+  stale: boolean
+  cancel: (() => void) | undefined
 }
 
 const NO_EVENTS: TokenEvents = { hit () {}, acquired () {}, failed () {} }
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 }
 
 /**
- * The gateway's own token cache in front of msal: per-tenant LRU, single-flight acquisition, and a
- * short memory of tenants that have not consented.
+ * The gateway's own token cache in front of msal: per-tenant LRU, single-flight acquisition,
+ * refresh-ahead for tenants in use, stale-if-error, per-tenant backoff and a short memory of tenants
+ * that have not consented.
  */
 export function createTokenProvider (options: TokenProviderOptions): TokenProvider {
   const now = options.now ?? Date.now
+  const random = options.random ?? Math.random
+  const schedule = options.schedule ?? realSchedule
   const events = options.events ?? NO_EVENTS
-  const tokens = new LRUCache<string, TenantToken>({ max: options.maxTenants })
+  const policy = options.refresh ?? DEFAULT_REFRESH
+  const tokens = new LRUCache<string, Entry>({
+    max: options.maxTenants,
+    dispose (entry, tenantId, reason) {
+      entry.cancel?.()
+      // Keep msal's per-tenant clients in step with the tenants the cache still holds.
+      if (reason === 'evict') options.source.forget(tenantId)
+    }
+  })
   const refusals = new LRUCache<string, TokenError>({ max: options.maxTenants, ttl: options.negativeTtlMs ?? 30_000, ttlResolution: 0, perf: { now } })
+  const backoff = createBackoff(options.backoff ?? DEFAULT_BACKOFF, options.maxTenants, now, random)
   const flights = new Map<string, Promise<TenantToken>>()
+  let closed = false
 
-  const acquire = async (tenantId: string, requestId: string): Promise<TenantToken> => {
+  const usable = (entry: Entry | undefined): entry is Entry => entry !== undefined && entry.token.expiresOn - options.skewMs > now()
+
+  const store = (tenantId: string, token: TenantToken, acquiredAt: number): void => {
+    if (closed) return
+    const at = policy === false ? Infinity : refreshAt(acquiredAt, token.expiresOn, options.skewMs, policy, random)
+    const entry: Entry = { token, refreshAt: at, used: false, stale: false, cancel: undefined }
+    tokens.set(tenantId, entry)
+    if (at !== Infinity) entry.cancel = schedule(() => { onDue(tenantId, entry) }, Math.max(0, at - now()))
+  }
+
+  const acquire = async (tenantId: string, requestId: string, background: boolean): Promise<TenantToken> => {
     const started = now()
     try {
       const token = withClaims(await options.source.acquire(tenantId, requestId))
-      tokens.set(tenantId, token)
-      events.acquired(tenantId, (now() - started) / 1000)
+      store(tenantId, token, started)
+      backoff.reset(tenantId)
+      events.acquired(tenantId, (now() - started) / 1000, background)
       return token
     } catch (err) {
-      const error = classify(err, tenantId)
-      if (error.kind === 'not-onboarded') refusals.set(tenantId, error)
-      events.failed(tenantId, error.kind, (now() - started) / 1000, error.message)
+      let error = classify(err, tenantId)
+      if (error.kind === 'not-onboarded') {
+        // A definite "no" (consent revoked, tenant gone) ends the old token too: not an outage to ride out.
+        refusals.set(tenantId, error)
+        tokens.delete(tenantId)
+      } else {
+        error = backoff.fail(tenantId, error)
+        const entry = tokens.peek(tenantId)
+        if (entry !== undefined) entry.stale = true
+      }
+      events.failed(tenantId, error.kind, (now() - started) / 1000, error.message, background)
       throw error
-    } finally {
-      flights.delete(tenantId)
     }
+  }
+
+  const start = (tenantId: string, requestId: string, background: boolean): Promise<TenantToken> => {
+    let flight = flights.get(tenantId)
+    if (flight === undefined) {
+      // The flight is forgotten before its waiters resume, so they see the settled state.
+      flight = acquire(tenantId, requestId, background).finally(() => flights.delete(tenantId))
+      flights.set(tenantId, flight)
+    }
+    return flight
+  }
+
+  /** Renews a token in use in the background, or waits for the tenant's backoff to end first. */
+  const renew = (tenantId: string, entry: Entry): void => {
+    if (closed || flights.has(tenantId) || entry.cancel !== undefined) return
+    const waitUntil = backoff.until(tenantId)
+    if (waitUntil > 0) {
+      entry.cancel = schedule(() => { onDue(tenantId, entry) }, waitUntil - now())
+      return
+    }
+    entry.used = false
+    // Failures are already counted and logged in acquire; requests keep the old token meanwhile.
+    start(tenantId, `refresh-${randomUUID()}`, true).catch(() => {})
+  }
+
+  function onDue (tenantId: string, entry: Entry): void {
+    entry.cancel = undefined
+    // Only the cached entry's timer can fire: replacing or dropping an entry cancels its timer (dispose).
+    if (!usable(entry)) return
+    if (!entry.used) {
+      // Idle tenant: let the token run out; the next request renews it (in the background if still valid).
+      events.idle?.(tenantId)
+      return
+    }
+    renew(tenantId, entry)
+  }
+
+  const refuse = (tenantId: string): TokenError | undefined => {
+    const refused = refusals.get(tenantId)
+    if (refused !== undefined) return refused
+    const blocked = backoff.blocked(tenantId)
+    if (blocked !== undefined) events.backedOff?.(tenantId, blocked.kind)
+    return blocked
   }
 
   return {
     get (tenantId, requestId) {
-      const cached = tokens.get(tenantId)
-      if (cached !== undefined && cached.expiresOn - options.skewMs > now()) {
+      const entry = tokens.get(tenantId)
+      if (usable(entry)) {
+        entry.used = true
         events.hit()
-        return Promise.resolve(cached)
+        if (entry.stale) events.servedStale?.(tenantId)
+        if (now() >= entry.refreshAt) renew(tenantId, entry)
+        return Promise.resolve(entry.token)
       }
-      const refused = refusals.get(tenantId)
+      const refused = refuse(tenantId)
       if (refused !== undefined) return Promise.reject(refused)
-      let flight = flights.get(tenantId)
-      if (flight === undefined) {
-        flight = acquire(tenantId, requestId)
-        flights.set(tenantId, flight)
-      }
-      return flight
+      return start(tenantId, requestId, false)
+    },
+    refresh (tenantId, requestId) {
+      const refused = refuse(tenantId)
+      if (refused !== undefined) return Promise.reject(refused)
+      return start(tenantId, requestId, false)
     },
     purge (tenantId) {
       tokens.delete(tenantId)
     },
     close () {
+      closed = true
       tokens.clear()
       options.source.close()
     }

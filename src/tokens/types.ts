@@ -24,11 +24,20 @@ export interface TokenSource {
 }
 
 /**
- * Contract: `get` returns a token valid for at least the skew; a cache hit does no I/O; concurrent
- * misses for one tenant share one acquisition; failures reject with TokenError.
+ * Contract: `get` returns a token valid for at least the skew; a cache hit does no I/O and never waits
+ * for a refresh; concurrent misses for one tenant share one acquisition; tenants in use are renewed in
+ * the background before the skew; while renewal fails the old token is served until the skew; after a
+ * transient failure the tenant backs off and `get` fails fast unless a valid token exists; failures
+ * reject with TokenError.
  */
 export interface TokenProvider {
   get (tenantId: string, requestId: string): Promise<TenantToken>
+  /**
+   * Acquires a new token now (joining an acquisition already under way) and replaces the cached one,
+   * e.g. after upstream answered 401 to the cached token. Still refused fast while the tenant is in
+   * backoff or remembered as not onboarded, so a 401 storm cannot hammer Entra ID.
+   */
+  refresh (tenantId: string, requestId: string): Promise<TenantToken>
   /** drop a tenant's cached token (e.g. upstream answered 401 to it) */
   purge (tenantId: string): void
   close (): void
@@ -40,11 +49,19 @@ export type TokenFailure = 'not-onboarded' | 'bad-credential' | 'transient' | 'i
 export class TokenError extends Error {
   readonly kind: TokenFailure
   readonly aadsts: number | undefined
-  constructor (kind: TokenFailure, message: string, aadsts?: number) {
+  /** when the caller may try again (Entra's Retry-After, or what is left of the tenant's backoff) */
+  readonly retryAfterSeconds: number | undefined
+  constructor (kind: TokenFailure, message: string, aadsts?: number, retryAfterSeconds?: number) {
     super(message)
     this.name = 'TokenError'
     this.kind = kind
     this.aadsts = aadsts
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+
+  /** the same failure with another retry hint (errors are shared by every waiter, so never mutated) */
+  withRetryAfter (seconds: number | undefined): TokenError {
+    return new TokenError(this.kind, this.message, this.aadsts, seconds)
   }
 }
 

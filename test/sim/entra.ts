@@ -2,9 +2,10 @@ import { createServer } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TestCa } from './ca.js'
 import { closeServer, GUID_RE, listenLoopback, readBody, sendJson, sleep, trackSockets } from './http-util.js'
-import { createSigningKey, decodeJwtPayload, signAccessToken } from './entra-jwt.js'
+import { createSigningKey, signAccessToken } from './entra-jwt.js'
 import { defaultFaultCode, defaultFaultError, errors, sendEntraError } from './entra-errors.js'
 import type { EntraError } from './entra-errors.js'
+import { assertionAccepted } from './entra-assertion.js'
 
 /** A scripted misbehaviour of the token endpoint. */
 export type EntraFault =
@@ -13,6 +14,8 @@ export type EntraFault =
   | { kind: 'hang' }
   | { kind: 'empty' }
   | { kind: 'non-json', status: number }
+  /** holds each request until the promise settles, then answers normally (a per-request latency hook) */
+  | { kind: 'wait', until: Promise<void> }
 
 export interface EntraSimOptions {
   ca: TestCa
@@ -21,6 +24,10 @@ export interface EntraSimOptions {
   audience?: string
   tokenLifetimeSec?: number
   grants?: Record<string, string[]>
+  /** PEM certificates registered on the app; once set, certificate assertions are checked (x5t#S256, x5c, signature) */
+  certificates?: string[]
+  /** issuers whose federated assertions (aud api://AzureADTokenExchange) the app trusts */
+  federatedIssuers?: string[]
 }
 
 /** Handle on a running simulated Entra ID token endpoint. */
@@ -34,6 +41,9 @@ export interface EntraSim {
   setGrants (tenant: string, roles: string[] | undefined): void
   setFault (tenant: string | '*', fault: EntraFault | undefined): void
   setTokenLifetime (sec: number): void
+  /** replaces the app's valid secrets / certificates (a credential rotation on the Entra side) */
+  setClientSecrets (secrets: string[]): void
+  setCertificates (certPems: string[]): void
   resetCounts (): void
   close (): Promise<void>
 }
@@ -62,6 +72,8 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
   const issuedCounts = new Map<string, number>()
   const lastForms = new Map<string, Record<string, string>>()
   const { keyPem, certPem } = await opts.ca.issueServerCert()
+  let secrets = [...opts.clientSecrets]
+  const trust = { clientId: opts.clientId, certificates: [...opts.certificates ?? []], federatedIssuers: [...opts.federatedIssuers ?? []] }
   let base = ''
 
   /** Returns the fault for the tenant (or '*'), consuming one use of a `times`-limited status fault. */
@@ -80,6 +92,7 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     if (f === undefined) return false
     switch (f.kind) {
       case 'latency': await sleep(f.ms); return false
+      case 'wait': await f.until; return false
       case 'hang': return true
       case 'empty':
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': 0 }).end()
@@ -108,11 +121,9 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     const clientId = form.client_id ?? ''
     if (clientId !== opts.clientId || !grants.has(tenant)) return errors.appNotFound(clientId, tenant)
     if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
-      // The assertion is only decoded, never signature-checked: the sim tests the gateway, not msal's signing.
-      const claims = decodeJwtPayload(form.client_assertion ?? '')
-      const ok = form.client_assertion_type === ASSERTION_TYPE && claims?.iss === opts.clientId && claims.sub === opts.clientId
+      const ok = form.client_assertion_type === ASSERTION_TYPE && assertionAccepted(form.client_assertion ?? '', trust)
       if (!ok) return errors.badAssertion()
-    } else if (form.client_secret === undefined || !opts.clientSecrets.includes(form.client_secret)) {
+    } else if (form.client_secret === undefined || !secrets.includes(form.client_secret)) {
       return errors.badSecret(clientId)
     }
     if (form.scope !== `${audience}/.default`) return errors.badScope(form.scope ?? '', tenant)
@@ -204,6 +215,8 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
       else faults.set(k, fault)
     },
     setTokenLifetime (sec) { lifetime = sec },
+    setClientSecrets (list) { secrets = [...list] },
+    setCertificates (list) { trust.certificates = [...list] },
     resetCounts () {
       requests.clear()
       issuedCounts.clear()

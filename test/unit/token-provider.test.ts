@@ -1,51 +1,13 @@
 import t from 'tap'
 import { createTokenProvider, type TokenEvents } from '../../src/tokens/token-provider.js'
-import { TokenError, type AcquiredToken, type TokenSource } from '../../src/tokens/types.js'
+import { TokenError } from '../../src/tokens/types.js'
+import { failure, fakeClock, fakeSource, jwt } from './token-fakes.js'
 
 const TENANT = '11111111-1111-4111-8111-111111111111'
 const OTHER = '22222222-2222-4222-8222-222222222222'
 
-/** A JWT-shaped token with the claims the provider reads (signature irrelevant here). */
-function jwt (claims: Record<string, unknown>): string {
-  const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url')
-  return `${part({ alg: 'none' })}.${part(claims)}.sig`
-}
-
-interface FakeSource extends TokenSource {
-  calls: string[]
-  next: Array<(tenant: string) => Promise<AcquiredToken>>
-}
-
-/** A scripted token source: each acquire takes the next scripted answer, else a fresh token. */
-function fakeSource (clock: { now: number }): FakeSource {
-  const source: FakeSource = {
-    calls: [],
-    next: [],
-    async acquire (tenant) {
-      source.calls.push(tenant)
-      const scripted = source.next.shift()
-      if (scripted !== undefined) return await scripted(tenant)
-      return { accessToken: jwt({ tid: tenant, roles: ['Alert.Read.All'] }), expiresOn: clock.now + 3600_000 }
-    },
-    forget () {},
-    close () {}
-  }
-  return source
-}
-
-/** The failure class (and AADSTS code) a get() rejected with. */
-async function failure (promise: Promise<unknown>): Promise<{ kind: string, aadsts?: number, message: string }> {
-  try {
-    await promise
-  } catch (err) {
-    const e = err as TokenError
-    return { kind: e.kind, aadsts: e.aadsts, message: e.message }
-  }
-  throw new Error('expected a rejection')
-}
-
 function setup (negativeTtlMs?: number) {
-  const clock = { now: 1_000_000 }
+  const clock = fakeClock()
   const source = fakeSource(clock)
   const seen: string[] = []
   const events: TokenEvents = {
@@ -53,7 +15,7 @@ function setup (negativeTtlMs?: number) {
     acquired: () => seen.push('acquired'),
     failed: (_t, kind) => seen.push(`failed:${kind}`)
   }
-  const provider = createTokenProvider({ source, skewMs: 300_000, maxTenants: 10, negativeTtlMs, events, now: () => clock.now })
+  const provider = createTokenProvider({ source, skewMs: 300_000, maxTenants: 10, negativeTtlMs, events, now: () => clock.now, schedule: clock.schedule, random: () => 0.5 })
   return { clock, source, seen, provider }
 }
 
@@ -108,18 +70,22 @@ t.test('failures are classified; a not-onboarded answer is remembered, others ar
   t.equal(source.calls.length, 2, 'asked again once the memory expired')
   source.next.push(async () => { throw Object.assign(new Error('boom'), { errorCode: 'server_error', status: 503 }) })
   t.match(await failure(provider.get(OTHER, 'r')), { kind: 'transient' })
+  t.match(await failure(provider.get(OTHER, 'r')), { kind: 'transient', retryAfterSeconds: 1 }, 'fails fast while backing off')
+  clock.now += 1000
   await provider.get(OTHER, 'r')
-  t.equal(source.calls.filter((c) => c === OTHER).length, 2, 'a transient failure is retried on the next request')
+  t.equal(source.calls.filter((c) => c === OTHER).length, 2, 'a transient failure is retried once the backoff is over')
   t.same(seen.filter((s) => s.startsWith('failed')), ['failed:not-onboarded', 'failed:transient'])
   t.equal(source.calls.length, 4)
 })
 
 t.test('unusable tokens are invalid-response failures', async (t) => {
-  const { source, provider } = setup()
+  const { clock, source, provider } = setup()
   source.next.push(async () => ({ accessToken: '', expiresOn: Date.now() + 3600_000 }))
   t.match(await failure(provider.get(TENANT, 'r')), { kind: 'invalid-response' })
+  clock.now += 60_000
   source.next.push(async () => ({ accessToken: 'a.%%%.c', expiresOn: Date.now() + 3600_000 }))
   t.match(await failure(provider.get(TENANT, 'r')), { kind: 'invalid-response' })
+  clock.now += 60_000
   source.next.push(async () => ({ accessToken: jwt({ roles: 'not-a-list' }), expiresOn: Date.now() + 3600_000 }))
   const odd = await provider.get(TENANT, 'r')
   t.equal(odd.tid, '', 'a token without tid never matches a tenant')

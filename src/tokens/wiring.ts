@@ -1,0 +1,102 @@
+import type { Logger } from 'pino'
+import type { LoadedConfig } from '../config/load.js'
+import type { ParsedConfig } from '../config/schema.js'
+import { createTokenMetrics, type GatewayMetrics } from '../observability/metrics.js'
+import { CLOUDS } from '../regions/clouds.js'
+import { watchCredentialExpiry } from './credentials.js'
+import { createMsalTokenSource } from './msal-source.js'
+import { DEFAULT_REFRESH } from './refresh.js'
+import { createTokenProvider, type TokenEvents } from './token-provider.js'
+import type { TokenProvider, TokenSource } from './types.js'
+
+const DAY_MS = 86_400_000
+
+/** Where tokens come from for a config: the cloud's login host and resource unless a key overrides them. */
+export function tokenEndpoint (config: Pick<ParsedConfig, 'cloud' | 'identity'>): { authorityHost: string, scope: string } {
+  const cloud = CLOUDS[config.cloud]
+  return {
+    authorityHost: config.identity.authorityHost ?? cloud.loginHost,
+    scope: `${config.identity.resource ?? cloud.resource}/.default`
+  }
+}
+
+export interface GatewayTokensOptions {
+  readonly loaded: LoadedConfig
+  readonly metrics: GatewayMetrics
+  readonly logger: Logger
+  /** a test's token source instead of msal */
+  readonly tokenSource?: TokenSource
+}
+
+/**
+ * The token layer as the gateway runs it: msal source with the configured credentials, the provider
+ * with its refresh and backoff policy, and their events turned into metrics and logs.
+ */
+export function createGatewayTokens (options: GatewayTokensOptions): { tokens: TokenProvider, authorityHost: string } {
+  const { loaded, metrics } = options
+  const { config } = loaded
+  const logger = options.logger.child({ component: 'tokens' })
+  const m = createTokenMetrics(metrics.registry)
+  const { authorityHost, scope } = tokenEndpoint(config)
+  const source = options.tokenSource ?? createMsalTokenSource({
+    clientId: config.identity.clientId,
+    authorityHost,
+    scope,
+    credentials: loaded.credentials,
+    caPem: loaded.files.caPem,
+    timeoutMs: config.tokens.timeoutMs,
+    logger,
+    onCredentialRejected: (name) => m.credentialRejections.inc({ credential: name })
+  })
+  const stopWatch = watchCredentialExpiry({
+    credentials: loaded.credentials,
+    warnMs: config.identity.expiryWarningDays * DAY_MS,
+    now: Date.now,
+    report: (name, expiresOn) => m.credentialExpiry.set({ credential: name }, Math.floor(expiresOn / 1000)),
+    warn (name, expiresOn, expired) {
+      const at = new Date(expiresOn).toISOString()
+      if (expired) logger.error({ credential: name, expiresOn: at }, 'app credential has expired; Entra ID will refuse it')
+      else logger.warn({ credential: name, expiresOn: at, days: Math.floor((expiresOn - Date.now()) / DAY_MS) }, 'app credential expires soon; rotate it')
+    }
+  })
+  const tokens = createTokenProvider({
+    source,
+    skewMs: config.tokens.skewSeconds * 1000,
+    maxTenants: config.tokens.maxTenants,
+    negativeTtlMs: config.tokens.notOnboardedTtlSeconds * 1000,
+    backoff: config.tokens.backoff,
+    refresh: config.tokens.refreshAheadSeconds === 0 ? false : { ...DEFAULT_REFRESH, leadMs: config.tokens.refreshAheadSeconds * 1000 },
+    events: tokenEvents(metrics, m, logger)
+  })
+  return {
+    authorityHost,
+    tokens: {
+      get: tokens.get,
+      refresh: tokens.refresh,
+      purge: tokens.purge,
+      close () { stopWatch(); tokens.close() }
+    }
+  }
+}
+
+function tokenEvents (metrics: GatewayMetrics, m: ReturnType<typeof createTokenMetrics>, logger: Logger): TokenEvents {
+  return {
+    hit: () => metrics.tokenCacheHits.inc(),
+    acquired (_tenant, seconds, background) {
+      metrics.tokenAcquisitions.inc({ outcome: 'success', error_class: 'none' })
+      metrics.tokenAcquisitionDuration.observe({ outcome: 'success' }, seconds)
+      if (background) m.refreshes.inc({ outcome: 'success' })
+    },
+    failed (tenant, kind, seconds, message, background) {
+      metrics.tokenAcquisitions.inc({ outcome: 'failure', error_class: kind })
+      metrics.tokenAcquisitionDuration.observe({ outcome: 'failure' }, seconds)
+      if (background) m.refreshes.inc({ outcome: 'failure' })
+      // Our own credential failing needs an operator now; the other classes are the tenant's or Entra's.
+      const level = kind === 'bad-credential' ? 'error' : 'warn'
+      logger[level]({ tenant, errorClass: kind, background, reason: message }, 'token acquisition failed')
+    },
+    servedStale: () => m.staleServed.inc(),
+    backedOff: (_tenant, kind) => m.backoffRefusals.inc({ error_class: kind }),
+    idle: () => m.refreshes.inc({ outcome: 'skipped_idle' })
+  }
+}
