@@ -77,7 +77,8 @@ export function createUpstreamResponseHandler (deps: OutcomeDeps) {
     if (res.statusCode === 429) {
       // Defender's own throttle: hold this (tenant, class) so no replica calls until it says.
       const seconds = parseRetryAfter(res.headers['retry-after'])
-      if (seconds !== undefined) void deps.budgets.hold(gw.tenantId as string, gw.route?.rateClass ?? 'default', seconds)
+      // hold() never rejects (RateBudgets contract); the answer need not wait for Redis.
+      if (seconds !== undefined) deps.budgets.hold(gw.tenantId as string, gw.route?.rateClass ?? 'default', seconds).catch(() => {})
     }
     if (res.statusCode !== 401) {
       sendUpstreamBody(request, reply, res.stream, res.headers, deps.publicUrl)
