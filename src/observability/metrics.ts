@@ -5,8 +5,12 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 /** Every metric the gateway exports, on a registry of its own (never prom-client's global one). */
 export interface GatewayMetrics {
   readonly registry: Registry
-  readonly requests: Counter<'route' | 'method' | 'status_class' | 'client' | 'region'>
-  readonly requestDuration: Histogram<'route' | 'method' | 'status_class'>
+  /** labels route, method, status_class, client, region (+ tenant with metrics.tenantLabel) */
+  readonly requests: Counter<string>
+  /** labels route, method, status_class (+ tenant with metrics.tenantLabel) */
+  readonly requestDuration: Histogram<string>
+  /** whether the two above carry a tenant label */
+  readonly tenantLabel: boolean
   readonly upstreamDuration: Histogram<'route' | 'region' | 'status_class'>
   readonly tokenAcquisitions: Counter<'outcome' | 'error_class'>
   readonly tokenAcquisitionDuration: Histogram<'outcome'>
@@ -20,21 +24,25 @@ export interface GatewayMetrics {
 }
 
 /** Builds the registry; label sets are bounded (route names come from the catalogue, never from paths). */
-export function createMetrics (version: string): GatewayMetrics {
+export function createMetrics (version: string, options: { tenantLabel?: boolean } = {}): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
+  const tenantLabel = options.tenantLabel === true
+  // The tenant label multiplies series by the number of tenants: opt-in only.
+  const perTenant = tenantLabel ? ['tenant'] : []
   const metrics: GatewayMetrics = {
     registry,
+    tenantLabel,
     requests: new Counter({
       name: 'defender_gateway_requests_total',
       help: 'Requests answered, by catalogue route, method, status class, client and region.',
-      labelNames: ['route', 'method', 'status_class', 'client', 'region'],
+      labelNames: ['route', 'method', 'status_class', 'client', 'region', ...perTenant],
       registers
     }),
     requestDuration: new Histogram({
       name: 'defender_gateway_request_duration_seconds',
       help: 'Time from request to the end of the response, by catalogue route, method and status class.',
-      labelNames: ['route', 'method', 'status_class'],
+      labelNames: ['route', 'method', 'status_class', ...perTenant],
       buckets: DURATION_BUCKETS,
       registers
     }),

@@ -17,8 +17,9 @@ export function createRecord (metrics: GatewayMetrics) {
     const upstreamMs = forwarded && state.upstreamHeadersAt !== undefined
       ? Math.round((state.upstreamHeadersAt - state.upstreamStart!) * 100) / 100
       : undefined
-    metrics.requests.inc({ route, method: request.method, status_class: cls, client, region })
-    metrics.requestDuration.observe({ route, method: request.method, status_class: cls }, reply.elapsedTime / 1000)
+    const tenant = metrics.tenantLabel ? { tenant: state.tenantId ?? 'none' } : {}
+    metrics.requests.inc({ route, method: request.method, status_class: cls, client, region, ...tenant })
+    metrics.requestDuration.observe({ route, method: request.method, status_class: cls, ...tenant }, reply.elapsedTime / 1000)
     if (upstreamMs !== undefined) {
       metrics.upstreamDuration.observe({ route, region, status_class: cls }, upstreamMs / 1000)
     }

@@ -47,3 +47,14 @@ t.test('admin listener: health, readiness and a Prometheus scrape of bounded met
   await world.gateway.close()
   t.equal((await call(world.adminUrl, '/readyz').catch(() => ({ status: 503 }))).status, 503, 'not ready once closed')
 })
+
+t.test('metrics.tenantLabel adds the tenant to request metrics, only when asked', async (t) => {
+  const world = await startWorld({ config: (base) => ({ ...base, metrics: { tenantLabel: true } }) })
+  t.teardown(async () => { await world.close() })
+  await call(world.url, `/tenants/${TENANT_A}/api/alerts?$top=1`, { headers: withKey(world.keys.siem) })
+  await call(world.url, `/tenants/${TENANT_A}/api/alerts`, {})
+  const scrape = (await call(world.adminUrl, '/metrics')).text
+  t.match(scrape, `defender_gateway_requests_total{route="alerts.list",method="GET",status_class="2xx",client="siem",region="eu",tenant="${TENANT_A}"} 1`)
+  t.match(scrape, 'defender_gateway_requests_total{route="unmatched",method="GET",status_class="4xx",client="anonymous",region="none",tenant="none"} 1')
+  t.match(scrape, `defender_gateway_request_duration_seconds_count{route="alerts.list",method="GET",status_class="2xx",tenant="${TENANT_A}"} 1`)
+})
