@@ -86,8 +86,8 @@ export function createUpstreamResponseHandler (deps: OutcomeDeps) {
     }
     res.stream.resume()
     const tenantId = gw.tenantId as string
-    deps.tokens.purge(tenantId)
     if (gw.replayed === true || !IDEMPOTENT.has(request.method)) {
+      deps.tokens.purge(tenantId)
       request.log.error({ tenant: tenantId, replayed: gw.replayed === true }, 'Defender rejected the tenant token')
       gw.upstreamFailed = 'upstream 401'
       reply.send(new GatewayError('UpstreamUnavailable', `Defender rejected the gateway's token for tenant ${tenantId}; ${IDEMPOTENT.has(request.method) ? 'a fresh token was rejected too' : 'the request was not repeated'}. Retry later.`))
@@ -95,7 +95,7 @@ export function createUpstreamResponseHandler (deps: OutcomeDeps) {
     }
     gw.replayed = true
     for (const name of Object.keys(res.headers)) if (name !== 'x-request-id') reply.removeHeader(name)
-    deps.tokens.get(tenantId, request.id).then((token) => {
+    deps.tokens.refresh(tenantId, request.id).then((token) => {
       gw.token = token
       forward(reply)
     }, (err: Error) => {
