@@ -52,7 +52,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const logger = deps.logger ?? createLogger(config.logging.level)
   const metrics = createMetrics(VERSION, { tenantLabel: config.metrics.tenantLabel })
   const shared = createSharedState(loaded, { logger, metrics })
-  const { tokens, authorityHost } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource })
+  const { tokens, authorityHost } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
   const policy: PolicyHolder = { current: buildPolicy(config) }
   let tenantList = config.tenants
   const consentUrl = (tenantId: string): string =>
@@ -121,6 +121,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     logger,
     isReady: () => ready,
     adminToken: loaded.secrets.adminToken,
+    tenants: { policy, tokens, regions, consentUrl },
     regionsView: () => ({
       configured: config.upstream.region,
       regions: regions.snapshot(),

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { protectAdminRoutes } from './admin-auth.js'
+import { registerAdminTenantRoutes, type AdminTenantDeps } from './tenant-routes.js'
 
 export interface AdminOptions {
   readonly registry: Registry
@@ -11,6 +12,8 @@ export interface AdminOptions {
   readonly adminToken?: { reveal (): string }
   /** regions as measured, and the order each configured tenant's requests would try them */
   regionsView (): object
+  /** tenant status and forced token refresh */
+  readonly tenants: AdminTenantDeps
 }
 
 /** The admin listener (own port, loopback by default): scrape and probe endpoints, and the admin API. */
@@ -21,6 +24,7 @@ export function buildAdminApp (options: AdminOptions): FastifyInstance {
   admin.get('/admin/regions', async function regionsView () {
     return options.regionsView()
   })
+  registerAdminTenantRoutes(admin, options.tenants)
   admin.get('/metrics', async function scrape (_request, reply) {
     reply.type(options.registry.contentType)
     return await options.registry.metrics()

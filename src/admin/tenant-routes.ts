@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify'
+import { renderError } from '../errors.js'
+import type { PolicyHolder } from '../pipeline/policy-state.js'
+import type { RegionDirectory } from '../regions/directory.js'
+import { TokenError, type TenantToken, type TokenProvider } from '../tokens/types.js'
+
+export interface AdminTenantDeps {
+  readonly policy: PolicyHolder
+  readonly tokens: TokenProvider
+  readonly regions: RegionDirectory
+  consentUrl (tenantId: string): string
+}
+
+/**
+ * `GET /admin/tenants/{tenant}`: configured vs granted permissions, missing consents with the link, the
+ * token state or its error, and the regions the tenant's requests would try.
+ * `POST /admin/tenants/{tenant}/refresh`: a new token now (after a consent change, say).
+ */
+export function registerAdminTenantRoutes (admin: FastifyInstance, deps: AdminTenantDeps): void {
+  const find = (ref: string): { id: string, permissions: ReadonlySet<string>, regions?: readonly string[] } | undefined =>
+    deps.policy.current.tenants.get(ref.toLowerCase())
+
+  admin.get<{ Params: { tenant: string } }>('/admin/tenants/:tenant', async function tenantStatus (request, reply) {
+    const tenant = find(request.params.tenant)
+    if (tenant === undefined) return await notConfigured(reply, request.params.tenant, request.id)
+    const configured = [...tenant.permissions].sort()
+    const result = await deps.tokens.get(tenant.id, request.id).then((token) => token, (err: unknown) => err)
+    const base = { id: tenant.id, configured, regions: deps.regions.rank(tenant.regions).map((r) => r.name), consentUrl: deps.consentUrl(tenant.id) }
+    if (!isToken(result)) return { ...base, token: { ok: false, ...errorOf(result) } }
+    return { ...base, token: { ok: true, expiresOn: new Date(result.expiresOn).toISOString() }, ...grants(configured, result) }
+  })
+
+  admin.post<{ Params: { tenant: string } }>('/admin/tenants/:tenant/refresh', async function forceRefresh (request, reply) {
+    const tenant = find(request.params.tenant)
+    if (tenant === undefined) return await notConfigured(reply, request.params.tenant, request.id)
+    const result = await deps.tokens.refresh(tenant.id, request.id).then((token) => token, (err: unknown) => err)
+    if (!isToken(result)) return await reply.code(503).send({ id: tenant.id, refreshed: false, ...errorOf(result) })
+    request.log.info({ tenant: tenant.id }, 'token refreshed by an operator')
+    return { id: tenant.id, refreshed: true, expiresOn: new Date(result.expiresOn).toISOString(), ...grants([...tenant.permissions].sort(), result) }
+  })
+}
+
+function isToken (value: unknown): value is TenantToken {
+  return typeof value === 'object' && value !== null && 'roles' in value
+}
+
+function grants (configured: readonly string[], token: TenantToken): { granted: string[], missing: string[], roles: string[] } {
+  return {
+    granted: configured.filter((p) => token.roles.has(p.toLowerCase())),
+    missing: configured.filter((p) => !token.roles.has(p.toLowerCase())),
+    roles: [...token.roles].sort()
+  }
+}
+
+function errorOf (err: unknown): { errorClass: string, error: string } {
+  return { errorClass: err instanceof TokenError ? err.kind : 'error', error: err instanceof Error ? err.message : String(err) }
+}
+
+async function notConfigured (reply: import('fastify').FastifyReply, ref: string, id: string): Promise<void> {
+  await reply.code(404).type('application/json; charset=utf-8').send(renderError('TenantNotAllowed', `Tenant '${ref}' is not in the config.`, id))
+}
