@@ -7,6 +7,7 @@ import { buildGateway, type Gateway } from '../src/app.js'
 import { buildFromObject } from '../src/config/load.js'
 import { keyHash } from '../src/callers/authenticate.js'
 import { loggerOptions } from '../src/observability/logger.js'
+import type { TokenSource } from '../src/tokens/types.js'
 import { startSimWorld, type SimWorld, type SimWorldOptions } from './sim/index.js'
 
 /** Fixed tenant ids so failures read the same every run. */
@@ -39,6 +40,8 @@ export interface WorldOptions {
   sim?: Partial<SimWorldOptions>
   /** merged over the default config object */
   config?: (base: Record<string, any>, sim: SimWorld) => Record<string, any>
+  /** a token source in place of msal (adversarial tests: an identity provider that misbehaves) */
+  tokenSource?: (sim: SimWorld) => TokenSource
   /** runs after the simulators start, before the config is loaded (e.g. to write files it names) */
   beforeGateway?: (sim: SimWorld) => Promise<void>
 }
@@ -92,7 +95,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     }
   })
   const logger = pino(loggerOptions('info'), sink)
-  const gateway = await buildGateway(loaded, { logger })
+  const gateway = await buildGateway(loaded, { logger, tokenSource: options.tokenSource?.(sim) })
   const { url, adminUrl } = await gateway.listen()
   return {
     sim,
