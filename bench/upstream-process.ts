@@ -10,6 +10,8 @@ export interface UpstreamInit {
   readonly roles: readonly string[]
   /** how often the sim's request log and rate-limit windows are emptied (they grow per request) */
   readonly resetEveryMs: number
+  /** records in the tenant's software inventory export (the big-response run streams them as one page) */
+  readonly exportRecords?: number
 }
 
 /** What this process reports back once listening. */
@@ -36,9 +38,10 @@ async function main (): Promise<void> {
     regions: [REGION],
     // Two alerts per tenant: `$top=1` still gets an @odata.nextLink (so the gateway rewrites it), while the
     // sim does not build 30 alerts per request on the CPU it shares with the load generator.
-    defender: { ratePerMinute: 10_000_000, alertsPerTenant: 2 }
+    defender: { ratePerMinute: 10_000_000, alertsPerTenant: 2, maxExportPage: 1_000_000 }
   })
   const region = sim.regions[REGION]!
+  region.setExportCount(init.tenantId, init.exportRecords ?? 1000)
   // The sim keeps every request (headers included) and a per-tenant list of hit times that it filters on
   // each request; emptying both often keeps its cost per request flat during long runs.
   const timer = setInterval(() => region.reset(), init.resetEveryMs)

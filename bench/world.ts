@@ -34,7 +34,9 @@ export interface BenchWorld {
 export const TENANT = '11111111-1111-4111-8111-111111111111'
 const OTHER_TENANT = '22222222-2222-4222-8222-222222222222'
 const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
-const ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All']
+const ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All', 'Software.Read.All']
+/** records in the export the big-response run streams as one page (~0.7 KB each: ~210 MB) */
+export const EXPORT_RECORDS = 300_000
 export const REQUEST_PATH = '/api/alerts?$top=1'
 
 /** The gateway config: caller auth, catalogue + allowlist, token cache, auto region, metrics, info logs. */
@@ -54,7 +56,7 @@ function gatewayConfig (up: UpstreamReady, apiKey: string): Record<string, unkno
       { id: OTHER_TENANT, name: 'fabrikam', permissions: ['Alert.Read.All'] }
     ],
     clients: [
-      { name: 'siem', keySha256: keyHash(apiKey), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All'] },
+      { name: 'siem', keySha256: keyHash(apiKey), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All', 'Software.Read.All'] },
       { name: 'other', keySha256: keyHash(`gk_${randomBytes(24).toString('base64url')}`), tenants: ['fabrikam'], permissions: ['Alert.Read.All'] }
     ]
   }
@@ -67,7 +69,7 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
   const stops: Array<() => Promise<void>> = []
   const close = async (): Promise<void> => { for (const stop of stops.reverse()) await stop() }
   try {
-    const upInit: UpstreamInit = { clientId: CLIENT_ID, clientSecret: secret, tenantId: TENANT, roles: ROLES, resetEveryMs: 100 }
+    const upInit: UpstreamInit = { clientId: CLIENT_ID, clientSecret: secret, tenantId: TENANT, roles: ROLES, resetEveryMs: 100, exportRecords: EXPORT_RECORDS }
     const upstream: Worker<UpstreamReady> = await startWorker('./upstream-process.ts', upInit, opts.cpus, opts.cpus.upstream)
     stops.push(upstream.stop)
     const up = upstream.ready

@@ -16,6 +16,7 @@ export interface Ctx {
   linkHost: string
   alertCount: number
   exportCount: number
+  maxExportPage: number
   compress: boolean
   /** counters of streamed export pages, for backpressure and cancellation assertions */
   streams: StreamStats

@@ -6,7 +6,6 @@ import type { Ctx } from './defender-context.js'
 import { openBody } from './defender-reply.js'
 
 const DEFAULT_PAGE = 50000
-const MAX_PAGE = 200000
 const CHUNK_RECORDS = 256
 
 function readSkipToken (raw: string | undefined): number {
@@ -48,7 +47,7 @@ async function writeChunk (out: Writable, ctx: Ctx, text: string): Promise<boole
 export async function softwareInventoryByMachine (ctx: Ctx): Promise<void> {
   let pageSize: number
   try {
-    pageSize = intOption(ctx.query, 'pageSize', 1, MAX_PAGE) ?? DEFAULT_PAGE
+    pageSize = intOption(ctx.query, 'pageSize', 1, ctx.maxExportPage) ?? DEFAULT_PAGE
   } catch (err) {
     throw new HttpError(400, 'InvalidInput', (err as QueryError).message)
   }

@@ -36,6 +36,8 @@ export interface DefenderRegionOptions {
   latencyMs?: number
   ratePerMinute?: number
   alertsPerTenant?: number
+  /** largest export page (Defender: 200,000); the benchmark raises it to stream one ~200 MB page */
+  maxExportPage?: number
   linkHost?: string
   compress?: boolean
 }
@@ -144,6 +146,7 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
       linkHost,
       alertCount: alertCounts.get(token.tenant) ?? opts.alertsPerTenant ?? 30,
       exportCount: exportCounts.get(token.tenant) ?? 1000,
+      maxExportPage: opts.maxExportPage ?? 200_000,
       compress,
       streams
     })
