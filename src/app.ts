@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
-import { regionTable } from './regions/clouds.js'
+import { consentLink, regionTable } from './regions/clouds.js'
 import { regionList } from './regions/select.js'
 import { createRegionDirectory, type RegionDirectory } from './regions/directory.js'
 import { createProbe } from './regions/prober.js'
@@ -52,11 +52,10 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const logger = deps.logger ?? createLogger(config.logging.level)
   const metrics = createMetrics(VERSION, { tenantLabel: config.metrics.tenantLabel })
   const shared = createSharedState(loaded, { logger, metrics })
-  const { tokens, authorityHost } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
+  const { tokens } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
   const policy: PolicyHolder = { current: buildPolicy(config) }
   let tenantList = config.tenants
-  const consentUrl = (tenantId: string): string =>
-    `${authorityHost.replace(/\/+$/, '')}/${tenantId}/adminconsent?client_id=${config.identity.clientId}`
+  const consentUrl = (tenantId: string): string => consentLink(config, tenantId)
 
   const app = Fastify({
     loggerInstance: logger,

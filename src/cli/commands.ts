@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { keyHash } from '../callers/authenticate.js'
 import { loadConfigFile, type LoadedConfig } from '../config/load.js'
 import { ConfigError } from '../config/problems.js'
-import { CLOUDS } from '../regions/clouds.js'
+import { consentLink } from '../regions/clouds.js'
 
 /** Where a command writes; the process entry passes stdout/stderr, tests pass buffers. */
 export interface Output {
@@ -48,8 +48,7 @@ export function consentUrl (tenant: string | undefined, file: string, env: Env, 
   const loaded = load(file, env, io)
   if (loaded === undefined) return 1
   const id = resolveTenant(loaded, tenant)
-  const host = (loaded.config.identity.authorityHost ?? CLOUDS[loaded.config.cloud].loginHost).replace(/\/+$/, '')
-  io.out(`${host}/${id}/adminconsent?client_id=${loaded.config.identity.clientId}`)
+  io.out(consentLink(loaded.config, id))
   return 0
 }
 

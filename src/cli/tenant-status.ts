@@ -3,6 +3,7 @@ import { createMetrics } from '../observability/metrics.js'
 import { createGatewayTokens } from '../tokens/wiring.js'
 import { TokenError } from '../tokens/types.js'
 import { VERSION } from '../version.js'
+import { consentLink } from '../regions/clouds.js'
 import { load, resolveTenant, type Env, type Output } from './commands.js'
 
 /**
@@ -19,8 +20,8 @@ export async function tenantStatus (tenant: string | undefined, file: string, en
   if (loaded === undefined) return 1
   const id = resolveTenant(loaded, tenant)
   const configured = loaded.config.tenants.find((t) => t.id === id)
-  const { tokens, authorityHost } = createGatewayTokens({ loaded, metrics: createMetrics(VERSION), logger: pino({ level: 'silent' }) })
-  const consent = `${authorityHost.replace(/\/+$/, '')}/${id}/adminconsent?client_id=${loaded.config.identity.clientId}`
+  const { tokens } = createGatewayTokens({ loaded, metrics: createMetrics(VERSION), logger: pino({ level: 'silent' }) })
+  const consent = consentLink(loaded.config, id)
   try {
     const token = await tokens.get(id, `tenant-status-${Date.now()}`)
     const permissions = configured?.permissions ?? []

@@ -37,3 +37,9 @@ export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = {
 export function regionTable (cloud: CloudName, overrides?: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   return overrides !== undefined && Object.keys(overrides).length > 0 ? overrides : CLOUDS[cloud].regions
 }
+
+/** The link a customer tenant's admin opens to consent to the gateway's app (reference §2.5). */
+export function consentLink (config: { cloud: CloudName, identity: { clientId: string, authorityHost?: string } }, tenantId: string): string {
+  const host = (config.identity.authorityHost ?? CLOUDS[config.cloud].loginHost).replace(/\/+$/, '')
+  return `${host}/${tenantId}/adminconsent?client_id=${config.identity.clientId}`
+}
