@@ -30,6 +30,8 @@ export interface BenchOptions {
   /** extra node flags for the gateway process (BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof`) */
   readonly gatewayNodeArgs: readonly string[]
   readonly resultsFile: string
+  /** tenants for the tenant-scale part after the main part (BENCH_TENANTS); undefined with BENCH_TENANT_SCALE=0 */
+  readonly tenantScale: number | undefined
 }
 
 function intFromEnv (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -80,7 +82,8 @@ export function readOptions (env: NodeJS.ProcessEnv = process.env): BenchOptions
     cpus: cpuLayout(env),
     cpuCount: availableParallelism(),
     gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
-    resultsFile: env.BENCH_RESULTS ?? '.bench/results.json'
+    resultsFile: env.BENCH_RESULTS ?? '.bench/results.json',
+    tenantScale: env.BENCH_TENANT_SCALE === '0' ? undefined : intFromEnv(env, 'BENCH_TENANTS', 10_000, 1, 1_000_000)
   }
 }
 

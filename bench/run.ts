@@ -6,9 +6,12 @@ import { measure, problemsOf, type Run } from './measure.js'
 import { readOptions, type BenchOptions } from './options.js'
 import { procAvailable, readProc } from './procstat.js'
 import { fixedRateTable, saturationTable, summarise, summaryText } from './report.js'
+import { runTenantScale } from './scale-step.js'
+import { runBigResponse, type BigResponseResult } from './big-response.js'
+import type { TenantScaleResult } from './tenant-scale.js'
 import { scrapeMetrics, startBenchWorld, type BenchWorld, type Target } from './world.js'
 
-/** `npm run bench`: direct vs nginx vs gateway, interleaved, then a fixed-rate latency comparison. */
+/** `npm run bench`: direct vs nginx vs gateway, interleaved, then a fixed-rate latency comparison, then tenant-scale. */
 
 function pinSelf (opts: BenchOptions): void {
   if (opts.cpus.taskset === undefined || opts.cpus.load === undefined) return
@@ -80,17 +83,29 @@ async function main (): Promise<number> {
   let runs: Run[]
   let metrics: Record<string, number>
   let peakRssKb: number
+  let bigResponse: BigResponseResult | undefined
+  let bigProblem: string | undefined
   try {
     say(header(opts, world, logFile))
     runs = await measureAll(opts, world, say)
     metrics = await scrapeMetrics(world.adminUrl)
     peakRssKb = readProc(world.gatewayPid).hwmKb
+    if (process.env.BENCH_BIG_RESPONSE !== '0') {
+      say('\nbig response: one ~210 MB export page through the gateway (BENCH_BIG_RESPONSE=0 skips it) ...')
+      bigResponse = await runBigResponse(world).catch((err: Error) => { bigProblem = `big response failed: ${err.message}`; return undefined })
+    }
   } finally {
     process.removeListener('SIGINT', onSignal)
     await world.close()
   }
   const summary = summarise(runs, opts.reps, opts.rate)
   const problems = runs.map(problemsOf).filter((p): p is string => p !== undefined)
+  if (bigProblem !== undefined) problems.push(bigProblem)
+  let tenantScale: TenantScaleResult | undefined
+  if (opts.tenantScale !== undefined) {
+    say(`\ntenant-scale: ${opts.tenantScale} tenants (BENCH_TENANTS; BENCH_TENANT_SCALE=0 skips it) ...`)
+    tenantScale = await runTenantScale(opts).catch((err: Error) => { problems.push(`tenant-scale failed: ${err.message}`); return undefined })
+  }
   say('\nsaturation (req/s is completed requests / run time; µs/req is utime+stime from /proc / requests)')
   say(saturationTable(runs))
   say(`\nfixed rate ${opts.rate} req/s (evenly paced, open loop, up to ${opts.rateConnections} keep-alive connections; latency from the scheduled start)`)
@@ -99,10 +114,17 @@ async function main (): Promise<number> {
   say(summaryText(summary, peakRssKb, world.gatewayIdleRssKb))
   say(`gateway metrics: requests ${metrics.defender_gateway_requests_total ?? '?'}, token cache hits ${metrics.defender_gateway_token_cache_hits_total ?? '?'}, ` +
     `token acquisitions ${metrics.defender_gateway_token_acquisitions_total ?? '?'}, policy denials ${metrics.defender_gateway_policy_denials_total ?? 0}`)
+  if (bigResponse !== undefined) {
+    const b = bigResponse
+    say(`big response: ${(b.bytes / 1048576).toFixed(0)} MB in ${b.seconds.toFixed(1)} s; gateway RSS ${b.rssBeforeMb.toFixed(0)} MB before, ` +
+      `${b.rssPeakMb.toFixed(0)} MB peak: growth ${b.growthMb.toFixed(1)} MB (target < 64 MB); slow reader growth ${b.slowReaderGrowthMb.toFixed(1)} MB; ` +
+      `answers after the slow reader hung up: ${b.aliveAfterDisconnect ? 'yes' : 'NO'}`)
+  }
+  if (tenantScale !== undefined) say(tenantScale.lines.join('\n'))
   const valid = problems.length === 0
   say(valid ? 'valid: every request answered 2xx' : `INVALID: requests failed:\n  ${problems.join('\n  ')}`)
   const { cpus: layout, ...settings } = opts
-  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, metrics, runs }
+  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, metrics, bigResponse, tenantScale, runs }
   await mkdir(dirname(opts.resultsFile), { recursive: true })
   await writeFile(opts.resultsFile, JSON.stringify(json, null, 2) + '\n')
   say(`results written to ${opts.resultsFile}`)

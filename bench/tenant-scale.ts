@@ -11,7 +11,25 @@ import type { TokenProvider } from '../src/tokens/types.js'
  * `npx tsx bench/tenant-scale.ts`: the token layer at MSSP scale, with real msal against the simulated
  * Entra ID (its own process) over loopback TLS. 10,000 tenants warmed → extra RSS and cache-hit cost vs 1 tenant;
  * 500 concurrent cold requests for one tenant → token requests sent. Env: TENANTS, HITS, ROUNDS.
+ * Forked by `npm run bench` (bench/scale-step.ts), it sends its result to the parent instead of printing it.
  */
+
+/** What one tenant-scale run measured (also in .bench/results.json as `tenantScale`). */
+export interface TenantScaleResult {
+  readonly tenants: number
+  readonly warmTokenRequests: number
+  readonly warmSec: number
+  readonly rssOneMb: number
+  readonly rssManyMb: number
+  readonly extraRssMb: number
+  readonly hitNsOne: number
+  readonly hitNsMany: number
+  readonly hitRatio: number
+  readonly burstTokenRequests: number
+  readonly burstDistinctTokens: number
+  /** the human-readable report */
+  readonly lines: readonly string[]
+}
 
 const TENANTS = Number(process.env.TENANTS ?? 10_000)
 const HITS = Number(process.env.HITS ?? 1_000_000)
@@ -75,7 +93,7 @@ async function startEntraProcess (tenants: string[]): Promise<{ url: string, caP
   return { ...ready, count, child }
 }
 
-async function main (): Promise<void> {
+async function main (): Promise<TenantScaleResult> {
   const tenants = Array.from({ length: TENANTS }, () => randomUUID())
   const cold = randomUUID()
   const entra = await startEntraProcess([...tenants, cold])
@@ -106,20 +124,37 @@ async function main (): Promise<void> {
 
   const c1 = median(costOne)
   const cN = median(costMany)
+  const distinct = new Set(burst.map((t) => t.accessToken)).size
   const lines = [
     `tenant-scale (node ${process.version}, real msal-node, simulated Entra ID over loopback TLS)`,
     `  warm ${TENANTS} tenants: ${tokenRequests} token requests in ${warmSec.toFixed(1)} s`,
     `  RSS after GC: 1 tenant ${rssOne.toFixed(1)} MB, ${TENANTS} tenants ${rssMany.toFixed(1)} MB -> extra ${(rssMany - rssOne).toFixed(1)} MB (target <= 60 MB)`,
     `  cache hit (awaited get, median of ${ROUNDS} x ${HITS}): 1 tenant ${c1.toFixed(0)} ns, ${TENANTS} tenants (random order) ${cN.toFixed(0)} ns -> ${(cN / c1).toFixed(2)}x (target <= 1.1x)`,
-    `  cold burst: 500 concurrent requests for one tenant -> ${burstRequests} token request(s), ${new Set(burst.map((t) => t.accessToken)).size} distinct token(s) (target: 1)`
+    `  cold burst: 500 concurrent requests for one tenant -> ${burstRequests} token request(s), ${distinct} distinct token(s) (target: 1)`
   ]
-  console.log(lines.join('\n'))
   one.close()
   many.close()
   entra.child.disconnect()
+  return {
+    tenants: TENANTS,
+    warmTokenRequests: tokenRequests,
+    warmSec,
+    rssOneMb: rssOne,
+    rssManyMb: rssMany,
+    extraRssMb: rssMany - rssOne,
+    hitNsOne: c1,
+    hitNsMany: cN,
+    hitRatio: cN / c1,
+    burstTokenRequests: burstRequests,
+    burstDistinctTokens: distinct,
+    lines
+  }
 }
 
-main().catch((err: unknown) => {
+main().then((result) => {
+  if (process.send === undefined) console.log(result.lines.join('\n'))
+  else process.send(result, () => { process.disconnect() })
+}, (err: unknown) => {
   console.error(err)
   process.exitCode = 1
 })

@@ -140,6 +140,7 @@ export interface TokenMetrics {
   readonly refreshes: Counter<'outcome'>
   readonly staleServed: Counter
   readonly backoffRefusals: Counter<'error_class'>
+  readonly sharedHits: Counter
 }
 
 /** Registers the token lifecycle metrics on an app's registry. */
@@ -173,6 +174,11 @@ export function createTokenMetrics (registry: Registry): TokenMetrics {
       name: 'defender_gateway_token_backoff_refusals_total',
       help: 'Requests refused without asking Entra ID because their tenant is backing off, by error class.',
       labelNames: ['error_class'],
+      registers
+    }),
+    sharedHits: new Counter({
+      name: 'defender_gateway_token_shared_hits_total',
+      help: 'Tokens taken from the replicas\' shared store (Redis) instead of asking Entra ID.',
       registers
     })
   }

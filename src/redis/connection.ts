@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisMetrics } from '../observability/metrics.js'
+import { outboundTlsContext } from '../trust.js'
 
 export interface RedisConnectionOptions {
   readonly url: string
@@ -49,7 +50,8 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: options.connectTimeoutMs,
     retryStrategy: reconnectDelay,
-    ...(options.url.startsWith('rediss:') ? { tls: options.caPem === undefined ? {} : { ca: options.caPem } } : {})
+    // trust.caFile adds a CA to the system roots (as for Entra ID and Defender), never replaces them.
+    ...(options.url.startsWith('rediss:') ? { tls: { secureContext: outboundTlsContext(options.caPem) } } : {})
   })
   let up = false
   let failing = false

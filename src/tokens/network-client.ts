@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest } from 'node:https'
-import { rootCertificates } from 'node:tls'
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node'
+import { outboundTlsContext } from '../trust.js'
 
 /**
  * msal's network client, replaced because the default one has no timeout on the token POST, cannot
@@ -12,7 +12,8 @@ export function createNetworkClient (options: { caPem?: string, timeoutMs: numbe
     // Generous: tenants whose token requests hang hold sockets until the timeout, and must not queue the rest.
     maxSockets: 512,
     maxFreeSockets: 64,
-    ca: options.caPem === undefined ? undefined : [...rootCertificates, options.caPem]
+    // One TLS context for every socket (a CA list here would rebuild it from ~150 roots per connection).
+    secureContext: outboundTlsContext(options.caPem)
   })
   const send = <T>(method: 'GET' | 'POST', url: string, opts?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> =>
     new Promise((resolve, reject) => {

@@ -4,7 +4,8 @@ import { createBackoff, type BackoffPolicy } from './backoff.js'
 import { withClaims } from './claims.js'
 import { classify } from './classify.js'
 import { DEFAULT_REFRESH, realSchedule, refreshAt, type RefreshPolicy, type Schedule } from './refresh.js'
-import { TokenError, type TenantToken, type TokenProvider, type TokenSource, type TokenFailure } from './types.js'
+import { createSharedAcquire, type SharedWait } from './shared-acquire.js'
+import { TokenError, type SharedTokenStore, type TenantToken, type TokenProvider, type TokenSource, type TokenFailure } from './types.js'
 
 /** What the provider reports, so metrics and logs stay outside the token logic. */
 export interface TokenEvents {
@@ -18,6 +19,8 @@ export interface TokenEvents {
   backedOff? (tenantId: string, kind: TokenFailure): void
   /** a renewal was skipped because nobody used the tenant since its last token */
   idle? (tenantId: string): void
+  /** a token came from the replicas' shared store (another replica asked Entra ID for it) */
+  shared? (tenantId: string, background: boolean): void
 }
 
 export interface TokenProviderOptions {
@@ -31,6 +34,10 @@ export interface TokenProviderOptions {
   /** false turns refresh-ahead off (every renewal then happens on a request) */
   readonly refresh?: RefreshPolicy | false
   readonly events?: TokenEvents
+  /** tokens shared by replicas (Redis), below this provider's own cache */
+  readonly shared?: SharedTokenStore | undefined
+  /** how a replica waits for another's token request (tests shorten it) */
+  readonly sharedWait?: SharedWait
   readonly now?: () => number
   readonly random?: () => number
   readonly schedule?: Schedule
@@ -71,6 +78,9 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
   const refusals = new LRUCache<string, TokenError>({ max: options.maxTenants, ttl: options.negativeTtlMs ?? 30_000, ttlResolution: 0, perf: { now } })
   const backoff = createBackoff(options.backoff ?? DEFAULT_BACKOFF, options.maxTenants, now, random)
   const flights = new Map<string, Promise<TenantToken>>()
+  // Expiry of a token purged after upstream rejected it, so the same token is not taken back from the shared store.
+  const rejected = new LRUCache<string, number>({ max: options.maxTenants })
+  const obtain = createSharedAcquire({ source: options.source, shared: options.shared, skewMs: options.skewMs, wait: options.sharedWait, now })
   let closed = false
 
   const usable = (entry: Entry | undefined): entry is Entry => entry !== undefined && entry.token.expiresOn - options.skewMs > now()
@@ -80,16 +90,20 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
     const at = policy === false ? Infinity : refreshAt(acquiredAt, token.expiresOn, options.skewMs, policy, random)
     const entry: Entry = { token, refreshAt: at, used: false, stale: false, cancel: undefined }
     tokens.set(tenantId, entry)
+    rejected.delete(tenantId)
     if (at !== Infinity) entry.cancel = schedule(() => { onDue(tenantId, entry) }, Math.max(0, at - now()))
   }
 
   const acquire = async (tenantId: string, requestId: string, background: boolean): Promise<TenantToken> => {
     const started = now()
     try {
-      const token = withClaims(await options.source.acquire(tenantId, requestId))
+      const floor = Math.max(tokens.peek(tenantId)?.token.expiresOn ?? 0, rejected.get(tenantId) ?? 0)
+      const fetched = await obtain(tenantId, requestId, floor)
+      const token = withClaims(fetched.token)
       store(tenantId, token, started)
       backoff.reset(tenantId)
-      events.acquired(tenantId, (now() - started) / 1000, background)
+      if (fetched.shared) events.shared?.(tenantId, background)
+      else events.acquired(tenantId, (now() - started) / 1000, background)
       return token
     } catch (err) {
       let error = classify(err, tenantId)
@@ -170,6 +184,8 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
       return start(tenantId, requestId, false)
     },
     purge (tenantId) {
+      const entry = tokens.peek(tenantId)
+      if (entry !== undefined) rejected.set(tenantId, entry.token.expiresOn)
       tokens.delete(tenantId)
     },
     close () {

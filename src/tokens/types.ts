@@ -28,7 +28,8 @@ export interface TokenSource {
  * for a refresh; concurrent misses for one tenant share one acquisition; tenants in use are renewed in
  * the background before the skew; while renewal fails the old token is served until the skew; after a
  * transient failure the tenant backs off and `get` fails fast unless a valid token exists; failures
- * reject with TokenError.
+ * reject with TokenError. With a SharedTokenStore, a miss or renewal first takes a newer valid token from
+ * it, and replicas take a per-tenant lock so that one of them asks Entra ID; the store never fails a call.
  */
 export interface TokenProvider {
   get (tenantId: string, requestId: string): Promise<TenantToken>

@@ -7,7 +7,7 @@ import { watchCredentialExpiry } from './credentials.js'
 import { createMsalTokenSource } from './msal-source.js'
 import { DEFAULT_REFRESH } from './refresh.js'
 import { createTokenProvider, type TokenEvents } from './token-provider.js'
-import type { TokenProvider, TokenSource } from './types.js'
+import type { SharedTokenStore, TokenProvider, TokenSource } from './types.js'
 
 const DAY_MS = 86_400_000
 
@@ -26,6 +26,8 @@ export interface GatewayTokensOptions {
   readonly logger: Logger
   /** a test's token source instead of msal */
   readonly tokenSource?: TokenSource
+  /** the replicas' shared token store (Redis), when redis.url is set */
+  readonly shared?: SharedTokenStore | undefined
 }
 
 /**
@@ -66,7 +68,9 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
     negativeTtlMs: config.tokens.notOnboardedTtlSeconds * 1000,
     backoff: config.tokens.backoff,
     refresh: config.tokens.refreshAheadSeconds === 0 ? false : { ...DEFAULT_REFRESH, leadMs: config.tokens.refreshAheadSeconds * 1000 },
-    events: tokenEvents(metrics, m, logger)
+    events: tokenEvents(metrics, m, logger),
+    shared: options.shared,
+    sharedWait: { lockMs: Math.max(10_000, config.tokens.timeoutMs * 2), pollMs: 50, maxWaitMs: config.tokens.timeoutMs }
   })
   return {
     authorityHost,
@@ -97,6 +101,7 @@ function tokenEvents (metrics: GatewayMetrics, m: ReturnType<typeof createTokenM
     },
     servedStale: () => m.staleServed.inc(),
     backedOff: (_tenant, kind) => m.backoffRefusals.inc({ error_class: kind }),
-    idle: () => m.refreshes.inc({ outcome: 'skipped_idle' })
+    idle: () => m.refreshes.inc({ outcome: 'skipped_idle' }),
+    shared: () => m.sharedHits.inc()
   }
 }

@@ -19,7 +19,8 @@ function setup (extra: Partial<TokenProviderOptions> = {}) {
     failed: (_t, kind, _s, _m, background) => seen.push(`${background ? 'refresh-failed' : 'failed'}:${kind}`),
     servedStale: () => seen.push('stale'),
     backedOff: (_t, kind) => seen.push(`backed-off:${kind}`),
-    idle: () => seen.push('idle')
+    idle: () => seen.push('idle'),
+    shared: (_t, background) => seen.push(background ? 'refreshed-shared' : 'shared')
   }
   const provider = createTokenProvider({
     source,
