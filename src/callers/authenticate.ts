@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** A configured API caller, as the rest of the gateway sees it. */
 export interface Client {
@@ -23,7 +23,8 @@ const MAX_KEY_LENGTH = 512
 
 /** Hex SHA-256 of an API key, the form stored in config (`keySha256`). */
 export function keyHash (key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex')
+  // one-shot hash: no Hash object per request (the key check runs on every call)
+  return hash('sha256', key, 'hex')
 }
 
 /** The presented key from `X-API-Key` or `Authorization: Bearer`, or undefined when absent/malformed. */

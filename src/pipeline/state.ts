@@ -21,8 +21,6 @@ export interface RequestState {
   failedOver?: string
   /** set once a request was replayed after Defender rejected our token */
   replayed?: boolean
-  /** reply options of the first attempt, reused by a failover or a replay */
-  replyOptions?: object
   /** performance.now() when the upstream request started / answered with headers */
   upstreamStart?: number
   upstreamHeadersAt?: number

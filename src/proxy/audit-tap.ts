@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream'
 
-const KEEP = 16 * 1024
+/** bodies up to this size are parsed for the audit line */
+export const KEEP = 16 * 1024
 
 /** What Defender said about a write, for the audit line: its correlation `target` and the entity `id`. */
 export interface WriteOutcome { target?: string, id?: string }
@@ -31,7 +32,8 @@ export class AuditTap extends Transform {
   }
 }
 
-function readOutcome (text: string): WriteOutcome {
+/** Defender's `error.target` or the created entity's `id` from a JSON body; empty when it is not JSON. */
+export function readOutcome (text: string): WriteOutcome {
   try {
     const body = JSON.parse(text) as { id?: unknown, error?: { target?: unknown } }
     const target = body.error?.target

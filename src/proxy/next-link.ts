@@ -30,57 +30,41 @@ export function gatewayLinkRewriter (gatewayBase: string, tenantRef: string): Li
 }
 
 /**
- * Streams JSON through, replacing the string value of every `"@odata.nextLink"` member. Works on any
- * chunking (a key or value may be split across chunks) and holds back at most one key plus one value.
- * In valid JSON the key cannot occur inside another string: there its quotes would be escaped.
+ * Finds every `"@odata.nextLink"` string member in JSON that arrives in pieces and hands out the bytes to
+ * emit, value rewritten. Works on any chunking (a key or value may be split across chunks) and holds
+ * back at most one key plus one value. In valid JSON the key cannot occur inside another string: there
+ * its quotes would be escaped.
  */
-export class NextLinkTransform extends Transform {
-  readonly #rewrite: LinkRewriter
+class NextLinkScanner {
   #pending: Buffer = Buffer.alloc(0)
+  constructor (private readonly rewrite: LinkRewriter) {}
 
-  constructor (rewrite: LinkRewriter) {
-    super()
-    this.#rewrite = rewrite
-  }
-
-  override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
-    this.#drain(false)
-    done()
-  }
-
-  override _flush (done: TransformCallback): void {
-    this.#drain(true)
-    if (this.#pending.length > 0) this.push(this.#pending)
+  write (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
+    let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
     this.#pending = Buffer.alloc(0)
-    done()
-  }
-
-  #drain (final: boolean): void {
-    let buf = this.#pending
     for (;;) {
       const at = buf.indexOf(KEY)
       if (at === -1) {
         // Keep a tail that could be the start of a split key.
         const keep = final ? 0 : Math.min(buf.length, KEY.length - 1)
-        if (buf.length - keep > 0) this.push(buf.subarray(0, buf.length - keep))
+        if (buf.length - keep > 0) emit(buf.subarray(0, buf.length - keep))
         this.#pending = buf.subarray(buf.length - keep)
         return
       }
       const value = findStringValue(buf, at + KEY.length)
       if (value === 'incomplete' && !final && buf.length - at < KEY.length + MAX_VALUE) {
-        if (at > 0) this.push(buf.subarray(0, at))
+        if (at > 0) emit(buf.subarray(0, at))
         this.#pending = buf.subarray(at)
         return
       }
       if (value === 'incomplete' || value === 'absent') {
         // Not a string member (or too long): emit through the key and keep scanning after it.
-        this.push(buf.subarray(0, at + KEY.length))
+        emit(buf.subarray(0, at + KEY.length))
         buf = buf.subarray(at + KEY.length)
         continue
       }
-      this.push(buf.subarray(0, value.start))
-      this.push(this.#replacement(buf.subarray(value.start, value.end)))
+      emit(buf.subarray(0, value.start))
+      emit(this.#replacement(buf.subarray(value.start, value.end)))
       buf = buf.subarray(value.end)
     }
   }
@@ -89,9 +73,38 @@ export class NextLinkTransform extends Transform {
   #replacement (token: Buffer): Buffer {
     let link: unknown
     try { link = JSON.parse(token.toString('utf8')) } catch { return token }
-    const rewritten = typeof link === 'string' ? this.#rewrite(link) : undefined
+    const rewritten = typeof link === 'string' ? this.rewrite(link) : undefined
     return rewritten === undefined ? token : Buffer.from(JSON.stringify(rewritten), 'utf8')
   }
+}
+
+/** Streams JSON through, replacing the string value of every `"@odata.nextLink"` member. */
+export class NextLinkTransform extends Transform {
+  readonly #scanner: NextLinkScanner
+  readonly #emit = (b: Buffer): void => { this.push(b) }
+
+  constructor (rewrite: LinkRewriter) {
+    super()
+    this.#scanner = new NextLinkScanner(rewrite)
+  }
+
+  override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.#scanner.write(chunk, this.#emit, false)
+    done()
+  }
+
+  override _flush (done: TransformCallback): void {
+    this.#scanner.write(Buffer.alloc(0), this.#emit, true)
+    done()
+  }
+}
+
+/** The same rewrite on a whole body in memory; returns `body` itself when it holds no nextLink. */
+export function rewriteNextLinks (body: Buffer, rewrite: LinkRewriter): Buffer {
+  if (body.indexOf(KEY) === -1) return body
+  const parts: Buffer[] = []
+  new NextLinkScanner(rewrite).write(body, (b) => parts.push(b), true)
+  return Buffer.concat(parts)
 }
 
 /** Finds `<ws>:<ws>"...."` after a key: the byte range of the string token, including its quotes. */

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Readable } from 'node:stream'
 import { GatewayError } from '../errors.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import type { TokenProvider } from '../tokens/types.js'
@@ -7,6 +6,7 @@ import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
 import { BodyTooLarge } from './body-limit.js'
 import { sendUpstreamBody } from './response.js'
+import type { UpstreamAnswer, UpstreamOutcomes } from './upstream-call.js'
 
 export interface OutcomeDeps {
   readonly regions: RegionDirectory
@@ -17,19 +17,21 @@ export interface OutcomeDeps {
   failedOver (from: string, to: string): void
 }
 
+/** What the outcomes need besides their deps: sending the request again (failover, replay). */
+export interface Resend { (reply: FastifyReply): void }
+
 type UpstreamError = Error & { code?: string, cause?: { code?: string } }
 
-const TIMEOUT_CODES = new Set([
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'FST_REPLY_FROM_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
-])
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 // Only these may be sent twice: an isolate or a library upload must never run twice.
 const IDEMPOTENT = new Set(['GET', 'HEAD'])
 
-/** Sends the request (again) to the region now on `request.gw.region`. */
-function forward (reply: FastifyReply): void {
-  const { gw } = reply.request
-  reply.from(gw.upstreamPath, gw.replyOptions)
+/** Both outcomes of a call to Defender; `resend` repeats it to the region now on `request.gw.region`. */
+export function createUpstreamOutcomes (deps: OutcomeDeps, resend: Resend): UpstreamOutcomes {
+  return {
+    failed: createUpstreamErrorHandler(deps, resend),
+    answered: createUpstreamResponseHandler(deps, resend)
+  }
 }
 
 /**
@@ -37,8 +39,8 @@ function forward (reply: FastifyReply): void {
  * request over once to the next-nearest allowed region, else answer 502/504 (413 if our body limit cut
  * the upload short).
  */
-export function createUpstreamErrorHandler (deps: OutcomeDeps) {
-  return function onUpstreamError (reply: FastifyReply, { error }: { error: UpstreamError }): void {
+function createUpstreamErrorHandler (deps: OutcomeDeps, resend: Resend) {
+  return function onUpstreamError (reply: FastifyReply, error: UpstreamError): void {
     const { gw } = reply.request
     const code = error.cause?.code ?? error.code ?? ''
     const region = gw.region?.name ?? 'unknown'
@@ -54,7 +56,7 @@ export function createUpstreamErrorHandler (deps: OutcomeDeps) {
       gw.fallbacks = gw.fallbacks?.slice(1)
       deps.failedOver(region, next.name)
       reply.request.log.warn({ from: region, to: next.name, reason: code }, 'failing over to the next region')
-      forward(reply)
+      resend(reply)
       return
     }
     gw.upstreamFailed = code === '' ? error.message : code
@@ -68,8 +70,9 @@ export function createUpstreamErrorHandler (deps: OutcomeDeps) {
  * Defender answered. A 401 means it rejected our token, not the caller: purge it, get a fresh one and
  * replay an idempotent request once; anything else (or a second 401) becomes 502, never a caller 401.
  */
-export function createUpstreamResponseHandler (deps: OutcomeDeps) {
-  return function onUpstreamResponse (request: FastifyRequest, reply: FastifyReply, res: { statusCode: number, stream: Readable, headers: Record<string, unknown> }): void {
+function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
+  return function onUpstreamResponse (reply: FastifyReply, res: UpstreamAnswer): void {
+    const request: FastifyRequest = reply.request
     const { gw } = request
     const region = gw.region?.name ?? 'unknown'
     if (res.statusCode >= 500) deps.regions.failed(region, `HTTP ${res.statusCode}`)
@@ -97,7 +100,7 @@ export function createUpstreamResponseHandler (deps: OutcomeDeps) {
     for (const name of Object.keys(res.headers)) if (name !== 'x-request-id') reply.removeHeader(name)
     deps.tokens.refresh(tenantId, request.id).then((token) => {
       gw.token = token
-      forward(reply)
+      resend(reply)
     }, (err: Error) => {
       reply.send(new GatewayError('TokenUnavailable', `${err.message}; retry later.`, { 'retry-after': '5' }))
     })

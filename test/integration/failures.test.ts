@@ -80,6 +80,18 @@ t.test('Defender unreachable: 502 UpstreamUnavailable; hanging: 504 UpstreamTime
   t.equal((await alerts(TENANT_A)).status, 200, 'back to normal')
 })
 
+t.test('Defender breaks off a small answer half-way: a clean 502 in Defender\'s shape, not a truncated 200', async (t) => {
+  const eu = world.sim.regions.eu!
+  eu.setFault({ kind: 'truncate' })
+  const cut = await alerts(TENANT_A)
+  t.equal(cut.status, 502)
+  t.match(cut.headers['content-type'], /^application\/json/)
+  t.equal(errorOf(cut.text).code, 'UpstreamUnavailable')
+  t.equal(errorOf(cut.text).target, cut.headers['x-request-id'])
+  eu.setFault(undefined)
+  t.equal((await alerts(TENANT_A)).status, 200, 'back to normal')
+})
+
 t.test('Defender\'s own errors pass through unchanged, 429 with its Retry-After', async (t) => {
   const eu = world.sim.regions.eu!
   eu.setFault({ kind: 'status', status: 429, times: 1 })

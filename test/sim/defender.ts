@@ -17,6 +17,8 @@ export type DefenderFault =
   | { kind: 'status', status: number, times?: number }
   | { kind: 'hang' }
   | { kind: 'reset' }
+  /** answers 200 with a declared JSON length, sends part of it, then drops the connection */
+  | { kind: 'truncate' }
 
 /** One request as the region received it (recorded before anything else happens). */
 export interface RecordedRequest {
@@ -104,6 +106,12 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
     rec.bodyBytes = body.bytes
     if (f?.kind === 'hang') return
     await sleep(latency)
+    if (f?.kind === 'truncate') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' })
+      res.write('{"@odata.context":"x","value":[')
+      setTimeout(() => res.socket?.destroy(), 20)
+      return
+    }
     if (f?.kind === 'status') {
       fail(req, res, f.status, `Simulated ${f.status} from region ${opts.name}`, f.status === 429 ? { 'retry-after': '1' } : {})
       return

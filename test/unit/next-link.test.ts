@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
-import { gatewayLinkRewriter, NextLinkTransform } from '../../src/proxy/next-link.js'
+import { gatewayLinkRewriter, NextLinkTransform, rewriteNextLinks } from '../../src/proxy/next-link.js'
 
 const rewrite = gatewayLinkRewriter('https://gw.example.com/', 'contoso')
 
@@ -32,6 +32,8 @@ for (const [link, expected] of links) {
     const out = JSON.parse(await through([body]))
     t.equal(out['@odata.nextLink'], expected ?? link)
     t.same(out.value, [{ id: 1 }])
+    // the whole-body path (small answers) gives the very same bytes as the streaming one
+    t.equal(rewriteNextLinks(Buffer.from(body), rewrite).toString(), await through([body]))
   })
 }
 
@@ -73,4 +75,11 @@ t.test('an overlong value is passed through rather than buffered without bound',
   const body = `{"@odata.nextLink":"${long}"}`
   const chunks = body.match(/[\s\S]{1,1000}/g) as string[]
   t.equal(await through(chunks), body)
+})
+
+t.test('the whole-body rewrite returns the same buffer, uncopied, when there is no nextLink', async (t) => {
+  const body = Buffer.from(JSON.stringify({ value: [{ id: 1, title: '@odata.nextLink without quotes' }] }))
+  t.equal(rewriteNextLinks(body, rewrite), body)
+  const bad = Buffer.from('{"@odata.nextLink": 42, "@odata.nextLink": "https://h/api/x"}')
+  t.equal(rewriteNextLinks(bad, rewrite).toString(), '{"@odata.nextLink": 42, "@odata.nextLink": "https://gw.example.com/tenants/contoso/api/x"}')
 })

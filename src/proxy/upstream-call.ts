@@ -1,0 +1,98 @@
+import { Readable } from 'node:stream'
+import type { SecureContext } from 'node:tls'
+import type { FastifyReply } from 'fastify'
+import { Agent, type Dispatcher } from 'undici'
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
+
+export interface UpstreamCallOptions {
+  readonly userAgent: string
+  readonly trustProxy: boolean
+  /** extra trusted CA (trust.caFile), built once */
+  readonly tlsContext?: SecureContext
+  readonly timeoutMs: number
+  readonly connectTimeoutMs: number
+}
+
+/** What Defender answered, before any byte of the body is read. */
+export interface UpstreamAnswer {
+  readonly statusCode: number
+  readonly headers: Record<string, unknown>
+  readonly stream: Readable
+}
+
+export interface UpstreamOutcomes {
+  answered (reply: FastifyReply, answer: UpstreamAnswer): void
+  failed (reply: FastifyReply, error: Error & { code?: string }): void
+}
+
+export interface UpstreamCaller {
+  /** sends the request to the region on `request.gw.region` (again, for a failover or a replay) */
+  send (reply: FastifyReply): void
+  close (): Promise<void>
+}
+
+/**
+ * The request to Defender, straight on undici's pooled keep-alive connections: one call per attempt,
+ * callback style, no per-request retry or URL machinery (a generic proxy layer here cost more CPU per
+ * request than everything else the gateway does; see the closing notes of issue 9).
+ */
+export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: UpstreamOutcomes): UpstreamCaller {
+  const agent = new Agent({
+    connections: 256,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connect: { timeout: options.connectTimeoutMs, ...(options.tlsContext === undefined ? {} : { secureContext: options.tlsContext }) }
+  })
+  const bases = new Map<string, { origin: string, path: string }>()
+  const baseOf = (url: string): { origin: string, path: string } => {
+    let base = bases.get(url)
+    if (base === undefined) {
+      const parsed = new URL(url)
+      base = { origin: parsed.origin, path: parsed.pathname.replace(/\/+$/, '') }
+      bases.set(url, base)
+    }
+    return base
+  }
+
+  function send (reply: FastifyReply): void {
+    const request = reply.request
+    const gw = request.gw
+    const base = baseOf(gw.region?.url ?? '')
+    const body = request.body instanceof Readable ? request.body : undefined
+    gw.upstreamStart = performance.now()
+    gw.upstreamHeadersAt = undefined
+    const call: Dispatcher.RequestOptions = {
+      origin: base.origin,
+      path: `${base.path}${gw.upstreamPath ?? '/'}${gw.query ?? ''}`,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: upstreamRequestHeaders(request.headers, {
+        accessToken: gw.token?.accessToken ?? '',
+        requestId: request.id,
+        userAgent: options.userAgent,
+        trustProxy: options.trustProxy
+      }) as Record<string, string | string[]>,
+      body
+    }
+    agent.request(call, (err, res) => {
+      if (err !== null) {
+        if (!reply.sent) outcomes.failed(reply, err as Error & { code?: string })
+        return
+      }
+      gw.upstreamHeadersAt = performance.now()
+      if (request.raw.aborted || reply.raw.destroyed) {
+        // The caller went away while Defender worked: nothing to answer, free the connection.
+        res.body.destroy()
+        return
+      }
+      reply.code(res.statusCode)
+      reply.headers(downstreamResponseHeaders(res.headers, request.id) as Record<string, string | string[]>)
+      // The caller's body was not read to the end: its connection cannot carry another request.
+      if (!request.raw.complete) reply.header('connection', 'close')
+      outcomes.answered(reply, { statusCode: res.statusCode, headers: res.headers, stream: res.body })
+    })
+  }
+
+  return { send, close: async () => { await agent.close() } }
+}
