@@ -22,8 +22,8 @@ const MB = 1024 * 1024
  * the gateway process's RSS every 20 ms; then a slow reader that disconnects half-way.
  */
 export async function runBigResponse (world: BenchWorld): Promise<BigResponseResult> {
-  const gateway = world.targets.find((t) => t.name === 'gateway')!
-  const url = new URL(gateway.url.replace(REQUEST_PATH, `/api/machines/SoftwareInventoryByMachine?pageSize=${EXPORT_RECORDS}`))
+  const gateway = { url: `${world.simTenantUrl}${REQUEST_PATH}`, headers: world.gatewayHeaders }
+  const url = new URL(`${world.simTenantUrl}/api/machines/SoftwareInventoryByMachine?pageSize=${EXPORT_RECORDS}`)
   const rss = (): number => readProc(world.gatewayPid).rssKb / 1024
   await new Promise((resolve) => setTimeout(resolve, 500))
   const before = rss()

@@ -1,6 +1,6 @@
 import { runLoad, type LoadResult } from './load.js'
 import type { BenchOptions } from './options.js'
-import { readProc, readProcs } from './procstat.js'
+import { readProcs } from './procstat.js'
 import type { Target } from './world.js'
 
 /** One measured run: the load result plus what the proxy and the upstream spent on it. */
@@ -20,11 +20,11 @@ export interface Run {
 }
 
 /** Runs the load generator against one target and reads /proc before and after. */
-export async function measure (opts: BenchOptions, target: Target, upstreamPid: number,
+export async function measure (opts: BenchOptions, target: Target, upstreamPids: () => number[],
   kind: Run['kind'], rep: number, durationSec: number, rate?: number): Promise<Run> {
   const pids = target.proxyPids()
   const connsBefore = (await target.stats?.())?.upstreamConnections
-  const before = { proxy: readProcs(pids), upstream: readProc(upstreamPid), at: process.hrtime.bigint() }
+  const before = { proxy: readProcs(pids), upstream: readProcs(upstreamPids()), at: process.hrtime.bigint() }
   const load = await runLoad({
     url: target.url,
     headers: target.headers,
@@ -36,7 +36,7 @@ export async function measure (opts: BenchOptions, target: Target, upstreamPid: 
   })
   const wallUs = Number(process.hrtime.bigint() - before.at) / 1000
   const proxy = readProcs(target.proxyPids())
-  const upstream = readProc(upstreamPid)
+  const upstream = readProcs(upstreamPids())
   const connsAfter = (await target.stats?.())?.upstreamConnections
   const n = Math.max(1, load.requests)
   const proxyCpu = proxy.cpuMicros - before.proxy.cpuMicros

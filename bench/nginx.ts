@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -79,13 +79,62 @@ http {
 
 /** Writes a config to a temp dir and starts nginx in the foreground (pinned to the proxy CPU). */
 export async function startNginx (o: NginxOptions): Promise<NginxProxy> {
+  return await launch(o.binary, o.cpus, o.cpus.proxy, (dir, port) => nginxConfig(dir, port, o))
+}
+
+export interface StaticUpstreamOptions {
+  readonly binary: string
+  readonly certPem: string
+  readonly keyPem: string
+  /** the JSON every request gets (a one-alert page with an absolute @odata.nextLink) */
+  readonly body: (baseUrl: string) => string
+  readonly cpus: CpuLayout
+}
+
+/**
+ * The cheap upstream the saturation and fixed-rate runs use: nginx answering every request over TLS with
+ * one static JSON page. The simulated Defender verifies a JWT and builds the page per request, so on the
+ * CPU it shares with the load generator it, not the proxy under test, would set the limit.
+ */
+export async function startStaticUpstream (o: StaticUpstreamOptions): Promise<NginxProxy> {
+  return await launch(o.binary, o.cpus, o.cpus.upstream, async (dir, port) => {
+    await writeFile(join(dir, 'cert.pem'), o.certPem)
+    await writeFile(join(dir, 'key.pem'), o.keyPem)
+    // nginx's workers drop root's privileges: the page must be readable by them (mkdtemp makes 0700)
+    await chmod(dir, 0o755)
+    await mkdir(join(dir, 'www'), { mode: 0o755 })
+    await writeFile(join(dir, 'www', 'page.json'), o.body(`https://127.0.0.1:${port}`), { mode: 0o644 })
+    return `worker_processes 1;
+daemon off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'body')};
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port} ssl backlog=4096;
+    ssl_certificate ${join(dir, 'cert.pem')};
+    ssl_certificate_key ${join(dir, 'key.pem')};
+    root ${join(dir, 'www')};
+    default_type application/json;
+    location / { rewrite ^ /page.json break; }
+  }
+}
+`
+  }, 'https')
+}
+
+async function launch (binary: string, cpus: CpuLayout, cpu: number | undefined,
+  config: (dir: string, port: number) => string | Promise<string>, scheme = 'http'): Promise<NginxProxy> {
   const dir = await mkdtemp(join(tmpdir(), 'defender-bench-nginx-'))
   await mkdir(join(dir, 'body'))
   await mkdir(join(dir, 'proxy'))
   const port = await freePort()
   const conf = join(dir, 'nginx.conf')
-  await writeFile(conf, nginxConfig(dir, port, o))
-  const [command, args] = pinned(o.cpus, o.cpus.proxy, o.binary, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')])
+  await writeFile(conf, await config(dir, port))
+  const [command, args] = pinned(cpus, cpu, binary, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')])
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const cleanup = async (): Promise<void> => {
@@ -101,7 +150,7 @@ export async function startNginx (o: NginxOptions): Promise<NginxProxy> {
     if (child.exitCode !== null) break
     if (await canConnect(port)) {
       const master = child.pid ?? 0
-      return { url: `http://127.0.0.1:${port}`, pids: () => [master, ...childPids(master)], stop: cleanup }
+      return { url: `${scheme}://127.0.0.1:${port}`, pids: () => [master, ...childPids(master)], stop: cleanup }
     }
     await sleep(50)
   }

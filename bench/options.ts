@@ -19,7 +19,7 @@ export interface BenchOptions {
   /** most warm-up runs before one measured run (the gateway's repeat until its upstream pool is full) */
   readonly warmupRounds: number
   readonly connections: number
-  /** fixed-rate target, requests per second */
+  /** fixed-rate target, requests per second (0 skips the fixed-rate runs) */
   readonly rate: number
   readonly rateConnections: number
   readonly wrk: string | undefined
@@ -75,7 +75,7 @@ export function readOptions (env: NodeJS.ProcessEnv = process.env): BenchOptions
     warmupSec: intFromEnv(env, 'BENCH_WARMUP', 2, 0, 60),
     warmupRounds: intFromEnv(env, 'BENCH_WARMUP_ROUNDS', 4, 1, 20),
     connections: intFromEnv(env, 'BENCH_CONNECTIONS', 50, 1, 10_000),
-    rate: intFromEnv(env, 'BENCH_RATE', 2000, 1, 1_000_000),
+    rate: intFromEnv(env, 'BENCH_RATE', 2000, 0, 1_000_000),
     rateConnections: intFromEnv(env, 'BENCH_RATE_CONNECTIONS', 50, 1, 10_000),
     wrk,
     nginx,

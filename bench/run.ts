@@ -48,7 +48,7 @@ async function measureAll (opts: BenchOptions, world: BenchWorld, say: (s: strin
   // the warm-up rows (printed and in the JSON) show the cold cost.
   const warm = async (t: Target, rep: number): Promise<void> => {
     for (let round = 1; opts.warmupSec > 0 && round <= opts.warmupRounds; round++) {
-      const run = await measure(opts, t, world.upstreamPid, 'warmup', rep, opts.warmupSec)
+      const run = await measure(opts, t, world.upstreamPids, 'warmup', rep, opts.warmupSec)
       record(run)
       if ((run.newUpstreamConnections ?? 0) === 0) return
     }
@@ -58,15 +58,15 @@ async function measureAll (opts: BenchOptions, world: BenchWorld, say: (s: strin
     const order = world.targets.map((_, i) => world.targets[(i + rep - 1) % world.targets.length]!)
     for (const t of order) {
       await warm(t, rep)
-      record(await measure(opts, t, world.upstreamPid, 'saturation', rep, opts.durationSec))
+      record(await measure(opts, t, world.upstreamPids, 'saturation', rep, opts.durationSec))
     }
   }
   const paced = world.targets.filter((t) => t.name !== 'nginx')
-  for (let rep = 1; rep <= opts.reps; rep++) {
+  for (let rep = 1; opts.rate > 0 && rep <= opts.reps; rep++) {
     const order = rep % 2 === 1 ? paced : [...paced].reverse()
     for (const t of order) {
       await warm(t, rep)
-      record(await measure(opts, t, world.upstreamPid, 'fixed-rate', rep, opts.durationSec, opts.rate))
+      record(await measure(opts, t, world.upstreamPids, 'fixed-rate', rep, opts.durationSec, opts.rate))
     }
   }
   return runs

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process'
 import type { BenchOptions } from './options.js'
+import { sibling } from './sibling.js'
 import type { TenantScaleResult } from './tenant-scale.js'
 
 /**
@@ -7,10 +8,10 @@ import type { TenantScaleResult } from './tenant-scale.js'
  * own, not the load generator's) and returns what it measured.
  */
 export async function runTenantScale (opts: BenchOptions): Promise<TenantScaleResult> {
-  const execArgv = ['--import', 'tsx']
+  const { file, execArgv } = sibling('./tenant-scale.ts', import.meta.url)
   // run.ts pinned itself (and so its children) to one CPU; this part and its Entra ID get every CPU back.
   const unpin = opts.cpus.taskset === undefined ? {} : { execPath: opts.cpus.taskset, execArgv: ['-c', `0-${opts.cpuCount - 1}`, process.execPath, ...execArgv] }
-  const child = fork(new URL('./tenant-scale.ts', import.meta.url), [], {
+  const child = fork(file, [], {
     execArgv,
     ...unpin,
     env: { ...process.env, TENANTS: String(opts.tenantScale) },

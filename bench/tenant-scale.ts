@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { createMsalTokenSource } from '../src/tokens/msal-source.js'
 import { createTokenProvider } from '../src/tokens/token-provider.js'
 import type { TokenProvider } from '../src/tokens/types.js'
+import { sibling } from './sibling.js'
 
 /**
  * `npx tsx bench/tenant-scale.ts`: the token layer at MSSP scale, with real msal against the simulated
@@ -82,7 +83,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 /** Starts the simulated Entra in a child process; `count` asks it how many token requests it saw. */
 async function startEntraProcess (tenants: string[]): Promise<{ url: string, caPem: string, count: (tenant?: string) => Promise<number>, child: ChildProcess }> {
-  const child = fork(new URL('./entra-process.ts', import.meta.url), { execArgv: ['--import', 'tsx'] })
+  const { file, execArgv } = sibling('./entra-process.ts', import.meta.url)
+  const child = fork(file, { execArgv })
   child.send({ clientId: CLIENT_ID, secret: SECRET, tenants })
   const ready = await new Promise<{ url: string, caPem: string }>((resolve) => child.once('message', resolve as never))
   const count = async (tenant?: string): Promise<number> => {

@@ -7,6 +7,8 @@ export interface UpstreamInit {
   readonly clientId: string
   readonly clientSecret: string
   readonly tenantId: string
+  /** more tenants the simulated Entra issues tokens for (same roles) */
+  readonly otherTenants?: readonly string[]
   readonly roles: readonly string[]
   /** how often the sim's request log and rate-limit windows are emptied (they grow per request) */
   readonly resetEveryMs: number
@@ -24,6 +26,8 @@ export interface UpstreamReady {
   readonly caPem: string
   /** a real token from the simulated Entra, for the direct and nginx targets */
   readonly token: string
+  /** a server certificate from the sim's CA, for the static upstream (bench/nginx.ts) */
+  readonly staticCert: { readonly certPem: string, readonly keyPem: string }
 }
 
 const AUDIENCE = 'https://api.securitycenter.microsoft.com'
@@ -34,14 +38,14 @@ async function main (): Promise<void> {
   const sim = await startSimWorld({
     clientId: init.clientId,
     clientSecrets: [init.clientSecret],
-    grants: { [init.tenantId]: [...init.roles] },
+    grants: Object.fromEntries([init.tenantId, ...(init.otherTenants ?? [])].map((t) => [t, [...init.roles]])),
     regions: [REGION],
     // Two alerts per tenant: `$top=1` still gets an @odata.nextLink (so the gateway rewrites it), while the
     // sim does not build 30 alerts per request on the CPU it shares with the load generator.
     defender: { ratePerMinute: 10_000_000, alertsPerTenant: 2, maxExportPage: 1_000_000 }
   })
   const region = sim.regions[REGION]!
-  region.setExportCount(init.tenantId, init.exportRecords ?? 1000)
+  for (const t of [init.tenantId, ...(init.otherTenants ?? [])]) region.setExportCount(t, init.exportRecords ?? 1000)
   // The sim keeps every request (headers included) and a per-tenant list of hit times that it filters on
   // each request; emptying both often keeps its cost per request flat during long runs.
   const timer = setInterval(() => region.reset(), init.resetEveryMs)
@@ -58,7 +62,8 @@ async function main (): Promise<void> {
     entraUrl: sim.entra.url,
     caFile: sim.caFile,
     caPem: sim.ca.certPem,
-    token: res.json().access_token
+    token: res.json().access_token,
+    staticCert: await sim.ca.issueServerCert()
   }
   announce(ready, async () => {
     clearInterval(timer)

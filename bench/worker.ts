@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { pinned, type CpuLayout } from './options.js'
+import { sibling } from './sibling.js'
 
 /** A bench child process (upstream or gateway) spoken to over the IPC channel. */
 export interface Worker<Ready> {
@@ -16,11 +16,11 @@ export interface Worker<Ready> {
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 5_000
 
-/** Starts `bench/<script>` as `node [nodeArgs] --import tsx` (pinned when asked), sends `init`, waits for `{type:'ready'}`. */
+/** Starts `bench/<script>` as `node [nodeArgs] <script>` (compiled, or through tsx; pinned when asked), sends `init`, waits for `{type:'ready'}`. */
 export async function startWorker<Ready> (script: string, init: unknown, cpus: CpuLayout, cpu: number | undefined,
   nodeArgs: readonly string[] = []): Promise<Worker<Ready>> {
-  const file = fileURLToPath(new URL(script, import.meta.url))
-  const [command, args] = pinned(cpus, cpu, process.execPath, [...nodeArgs, '--import', 'tsx', file])
+  const { file, execArgv } = sibling(script, import.meta.url)
+  const [command, args] = pinned(cpus, cpu, process.execPath, [...nodeArgs, ...execArgv, file])
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pid = child.pid
   if (pid === undefined) throw new Error(`could not start ${script}`)

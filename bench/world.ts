@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { get } from 'node:http'
 import { keyHash } from '../src/callers/authenticate.js'
 import type { GatewayInit, GatewayReady, GatewayStats } from './gateway-process.js'
-import { startNginx, type NginxProxy } from './nginx.js'
+import { startNginx, startStaticUpstream, type NginxProxy } from './nginx.js'
 import type { BenchOptions } from './options.js'
 import { readProc } from './procstat.js'
 import type { UpstreamInit, UpstreamReady } from './upstream-process.js'
@@ -22,8 +22,14 @@ export interface Target {
 /** The upstream, the proxies in front of it, and how to reach each. */
 export interface BenchWorld {
   readonly targets: readonly Target[]
-  readonly upstreamPid: number
+  /** the processes serving the load runs' upstream (static nginx, or the simulated Defender) */
+  readonly upstreamPids: () => number[]
   readonly gatewayPid: number
+  /** gateway base for the big-response run: a tenant whose region is the simulated Defender */
+  readonly simTenantUrl: string
+  readonly gatewayHeaders: Readonly<Record<string, string>>
+  /** asks the gateway process over IPC (bench/gateway-process.ts answers `stats` and `gc`) */
+  gatewayQuery<T> (type: string): Promise<T>
   /** the gateway's RSS once listening, before any request (node + tsx + the app) */
   readonly gatewayIdleRssKb: number
   readonly adminUrl: string
@@ -32,32 +38,44 @@ export interface BenchWorld {
 }
 
 export const TENANT = '11111111-1111-4111-8111-111111111111'
-const OTHER_TENANT = '22222222-2222-4222-8222-222222222222'
+/** pinned to the simulated Defender region, for the big-response run (the static upstream has no export) */
+const SIM_TENANT = '22222222-2222-4222-8222-222222222222'
 const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
 const ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All', 'Software.Read.All']
 /** records in the export the big-response run streams as one page (~0.7 KB each: ~210 MB) */
 export const EXPORT_RECORDS = 300_000
 export const REQUEST_PATH = '/api/alerts?$top=1'
 
+/** One alert and an absolute nextLink back to the upstream (which the gateway rewrites), as Defender pages. */
+function staticPage (base: string): string {
+  return JSON.stringify({
+    '@odata.context': `${base}/api/$metadata#Alerts`,
+    value: [{ id: 'da637000000000000000_1', severity: 'Medium', status: 'New', title: 'Suspicious PowerShell command line', machineId: '1e5bc9d7e413ddd7902c2932e418702b84d0cc07', alertCreationTime: '2026-11-28T10:00:00Z' }],
+    '@odata.nextLink': `${base}/api/alerts?$top=1&$skip=1`
+  })
+}
+
 /** The gateway config: caller auth, catalogue + allowlist, token cache, auto region, metrics, info logs. */
-function gatewayConfig (up: UpstreamReady, apiKey: string): Record<string, unknown> {
+function gatewayConfig (up: UpstreamReady, loadUpstreamUrl: string, apiKey: string): Record<string, unknown> {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    // no drain delay: the bench stops the gateway itself (and --cpu-prof needs a clean exit)
+    server: { host: '127.0.0.1', port: 0, drainDelayMs: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     identity: { clientId: CLIENT_ID, secret: { fromEnv: 'BENCH_CLIENT_SECRET' }, authorityHost: up.entraUrl },
     trust: { caFile: up.caFile },
-    upstream: { region: 'auto', regions: { [up.regionName]: up.regionUrl } },
+    // eu is the load runs' upstream, uk the simulated Defender; each tenant is resident in one of them.
+    upstream: { region: 'auto', regions: { eu: loadUpstreamUrl, uk: up.regionUrl } },
     logging: { level: 'info' },
     // Budgets stay on (every request still takes from one) with no window: Defender's real 1,500/h
     // would cap a benchmark, and a log of millions of calls would measure nothing real.
     limits: { classes: { default: { perMinute: null, perHour: null } } },
     tenants: [
-      { id: TENANT, name: 'contoso', permissions: ROLES },
-      { id: OTHER_TENANT, name: 'fabrikam', permissions: ['Alert.Read.All'] }
+      { id: TENANT, name: 'contoso', permissions: ROLES, regions: ['eu'] },
+      { id: SIM_TENANT, name: 'fabrikam', permissions: ROLES, regions: ['uk'] }
     ],
     clients: [
       { name: 'siem', keySha256: keyHash(apiKey), tenants: ['*'], permissions: ['Alert.Read.All', 'Machine.Read.All', 'Software.Read.All'] },
-      { name: 'other', keySha256: keyHash(`gk_${randomBytes(24).toString('base64url')}`), tenants: ['fabrikam'], permissions: ['Alert.Read.All'] }
+      { name: 'other', keySha256: keyHash(`gk_${randomBytes(24).toString('base64url')}`), tenants: ['contoso'], permissions: ['Alert.Read.All'] }
     ]
   }
 }
@@ -69,20 +87,29 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
   const stops: Array<() => Promise<void>> = []
   const close = async (): Promise<void> => { for (const stop of stops.reverse()) await stop() }
   try {
-    const upInit: UpstreamInit = { clientId: CLIENT_ID, clientSecret: secret, tenantId: TENANT, roles: ROLES, resetEveryMs: 100, exportRecords: EXPORT_RECORDS }
+    const upInit: UpstreamInit = { clientId: CLIENT_ID, clientSecret: secret, tenantId: TENANT, otherTenants: [SIM_TENANT], roles: ROLES, resetEveryMs: 100, exportRecords: EXPORT_RECORDS }
     const upstream: Worker<UpstreamReady> = await startWorker('./upstream-process.ts', upInit, opts.cpus, opts.cpus.upstream)
     stops.push(upstream.stop)
     const up = upstream.ready
-    const gwInit: GatewayInit = { config: gatewayConfig(up, apiKey), env: { BENCH_CLIENT_SECRET: secret }, logFile }
+    const notes: string[] = []
+    let load = { url: up.regionUrl, pids: () => [upstream.pid] }
+    if (opts.nginx === undefined) {
+      notes.push('upstream for the load runs: the simulated Defender (nginx not installed), which verifies a JWT per request and may set the limit')
+    } else {
+      const stat = await startStaticUpstream({ binary: opts.nginx, ...up.staticCert, body: staticPage, cpus: opts.cpus })
+      stops.push(stat.stop)
+      load = { url: stat.url, pids: () => stat.pids() }
+      notes.push('upstream for the load runs: nginx serving one static alerts page over TLS (cheap, so the proxy under test sets the limit)')
+    }
+    const gwInit: GatewayInit = { config: gatewayConfig(up, load.url, apiKey), env: { BENCH_CLIENT_SECRET: secret }, logFile }
     const gateway: Worker<GatewayReady> = await startWorker('./gateway-process.ts', gwInit, opts.cpus, opts.cpus.proxy, opts.gatewayNodeArgs)
     stops.push(gateway.stop)
-    const notes: string[] = []
-    const targets: Target[] = [{ name: 'direct', url: up.regionUrl + REQUEST_PATH, headers: { authorization: `Bearer ${up.token}` }, proxyPids: () => [] }]
+    const targets: Target[] = [{ name: 'direct', url: load.url + REQUEST_PATH, headers: { authorization: `Bearer ${up.token}` }, proxyPids: () => [] }]
     let nginx: NginxProxy | undefined
     if (opts.nginx === undefined) {
       notes.push('nginx not found on PATH (apt-get install nginx-light): the nginx reference is skipped')
     } else {
-      nginx = await startNginx({ binary: opts.nginx, upstreamUrl: up.regionUrl, caFile: up.caFile, token: up.token, logFile, cpus: opts.cpus })
+      nginx = await startNginx({ binary: opts.nginx, upstreamUrl: load.url, caFile: up.caFile, token: up.token, logFile, cpus: opts.cpus })
       stops.push(nginx.stop)
       const n = nginx
       targets.push({ name: 'nginx', url: n.url + REQUEST_PATH, headers: {}, proxyPids: () => n.pids() })
@@ -95,7 +122,18 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
       stats: async () => await gateway.query<GatewayStats>('stats')
     })
     const idleRssKb = readProc(gateway.pid).rssKb
-    return { targets, upstreamPid: upstream.pid, gatewayPid: gateway.pid, gatewayIdleRssKb: idleRssKb, adminUrl: gateway.ready.adminUrl, notes, close }
+    return {
+      targets,
+      upstreamPids: load.pids,
+      gatewayPid: gateway.pid,
+      simTenantUrl: `${gateway.ready.url}/tenants/${SIM_TENANT}`,
+      gatewayHeaders: { 'x-api-key': apiKey },
+      gatewayQuery: async <T>(type: string) => await gateway.query<T>(type),
+      gatewayIdleRssKb: idleRssKb,
+      adminUrl: gateway.ready.adminUrl,
+      notes,
+      close
+    }
   } catch (err) {
     await close()
     throw err
