@@ -7,5 +7,13 @@ import { createSecureContext, rootCertificates, type SecureContext } from 'node:
  */
 export function outboundTlsContext (caPem: string | undefined): SecureContext | undefined {
   if (caPem === undefined) return undefined
-  return createSecureContext({ ca: [...rootCertificates, caPem] })
+  // The token client and the proxy ask separately; each context holds its own copy of the root store.
+  let context = built.get(caPem)
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...rootCertificates, caPem] })
+    built.set(caPem, context)
+  }
+  return context
 }
+
+const built = new Map<string, SecureContext>()
