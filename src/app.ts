@@ -28,6 +28,16 @@ export interface GatewayDeps {
   readonly logger?: Logger
   /** where tokens come from; msal-node against the configured authority unless a test swaps it */
   readonly tokenSource?: TokenSource
+  /** set in each process of a cluster (server.workers > 1, src/cluster) */
+  readonly worker?: WorkerPlacement
+}
+
+/** What changes for a gateway that is one of several worker processes on the host. */
+export interface WorkerPlacement {
+  /** worker processes on the host: each keeps 1/count of every in-memory rate budget */
+  readonly count: number
+  /** this worker's own admin listener (the primary owns admin.host:admin.port and forwards to it) */
+  readonly adminListen: { readonly host: string, readonly port: number, readonly exclusive: true }
 }
 
 /** A built gateway: the API listener, the admin listener and their shared state. */
@@ -51,7 +61,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const { config, files } = loaded
   const logger = deps.logger ?? createLogger(config.logging.level)
   const metrics = createMetrics(VERSION, { tenantLabel: config.metrics.tenantLabel })
-  const shared = createSharedState(loaded, { logger, metrics })
+  const shared = createSharedState(loaded, { logger, metrics, workers: deps.worker?.count })
   const { tokens } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
   const policy: PolicyHolder = { current: buildPolicy(config) }
   let tenantList = config.tenants
@@ -137,7 +147,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       await regions.start()
       // With Redis, wait (briefly) for it, so replicas starting together share from the first request.
       await shared.whenReady(config.redis?.connectTimeoutMs ?? 0)
-      const adminUrl = await admin.listen({ host: config.admin.host, port: config.admin.port })
+      const adminUrl = await admin.listen(deps.worker?.adminListen ?? { host: config.admin.host, port: config.admin.port })
       const url = await app.listen({ host: config.server.host, port: config.server.port })
       ready = true
       return { url, adminUrl }

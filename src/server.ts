@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-import { buildGateway } from './app.js'
-import { configPathFrom } from './config/load.js'
+import cluster from 'node:cluster'
+import type { Logger } from 'pino'
+import { buildGateway, type Gateway } from './app.js'
+import { configPathFrom, type LoadedConfig } from './config/load.js'
 import { createLogger } from './observability/logger.js'
-import { checkConfig, consentUrl, keygen, load, type Output } from './cli/commands.js'
+import { checkConfig, consentUrl, keygen, load, loadSource, type Output } from './cli/commands.js'
 import { tenantStatus } from './cli/tenant-status.js'
+import { runPrimary } from './cluster/primary.js'
+import { isOurWorker, joinCluster, type ClusterMember } from './cluster/worker.js'
 
-/** Process entry: the only module that reads argv/env, listens for signals or exits. */
+/** Process entry: with src/cluster (its process-level half), the only module that reads argv/env, handles signals or exits. */
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`)
@@ -28,13 +32,38 @@ function positional (args: readonly string[]): string | undefined {
 
 async function serve (args: readonly string[]): Promise<void> {
   const path = configPathFrom(args, process.env)
-  const loaded = load(path, process.env, io)
-  if (loaded === undefined) process.exit(1)
-  const logger = createLogger(loaded.config.logging.level)
-  const gateway = await buildGateway(loaded, { logger })
-  const { url, adminUrl } = await gateway.listen()
-  logger.info({ url, adminUrl, config: path }, 'defender-gateway listening')
+  // A cluster worker starts from the text its primary validated, not from whatever the file says now.
+  const member = isOurWorker(process.env) ? await joinCluster() : undefined
+  const source = loadSource(path, process.env, io, member?.configText)
+  if (source === undefined) process.exit(1)
+  const logger = createLogger(source.loaded.config.logging.level)
+  if (member !== undefined) return await runGateway(path, source.loaded, logger.child(member.logBindings), member)
+  if (source.loaded.config.server.workers === 1) return await runGateway(path, source.loaded, logger)
+  if (cluster.isWorker) {
+    io.err('server.workers > 1 needs a process of its own: inside another cluster manager (PM2 cluster mode) set server.workers: 1')
+    process.exit(1)
+  }
+  await runPrimary({ path, env: process.env, source, logger, exit: (code) => process.exit(code) })
+}
 
+/** One gateway process: the whole gateway (server.workers: 1), or one worker of a cluster. */
+async function runGateway (path: string, loaded: LoadedConfig, logger: Logger, member?: ClusterMember): Promise<void> {
+  const gateway = await buildGateway(loaded, { logger, worker: member?.placement })
+  // A replacement worker: the clients, tenants and extraRoutes its peers reloaded since the start.
+  const reloaded = member?.reloadedText === undefined ? undefined : loadSource(path, process.env, io, member.reloadedText)
+  if (reloaded !== undefined) gateway.reload(reloaded.loaded)
+  const { url, adminUrl } = await gateway.listen()
+  handleSignals(gateway, path, logger, member)
+  // Only now, with its signal handlers in place, may the primary count (and signal) this worker.
+  if (member === undefined) {
+    logger.info({ url, adminUrl, config: path }, 'defender-gateway listening')
+  } else {
+    member.listening(gateway.metrics.registry, url, adminUrl)
+    logger.info({ url }, 'worker listening')
+  }
+}
+
+function handleSignals (gateway: Gateway, path: string, logger: Logger, member: ClusterMember | undefined): void {
   process.on('SIGHUP', function reloadConfig () {
     // An invalid file keeps the running config; every problem is logged for the operator.
     const next = load(path, process.env, { out: () => {}, err: (message) => logger.error({ config: path }, `reload rejected: ${message}`) })
@@ -46,6 +75,7 @@ async function serve (args: readonly string[]): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
+    member?.draining()
     logger.info({ signal }, 'draining: readiness off, finishing in-flight requests')
     gateway.close().then(() => {
       logger.info('stopped')

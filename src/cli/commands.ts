@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { keyHash } from '../callers/authenticate.js'
-import { loadConfigFile, type LoadedConfig } from '../config/load.js'
+import { loadConfigSource, readConfigFile, type LoadedConfig } from '../config/load.js'
 import { ConfigError } from '../config/problems.js'
 import { consentLink } from '../regions/clouds.js'
 
@@ -60,8 +60,17 @@ export function resolveTenant (loaded: LoadedConfig, ref: string): string {
 
 /** Loads a config or reports every problem; undefined when invalid. */
 export function load (file: string, env: Env, io: Output): LoadedConfig | undefined {
+  return loadSource(file, env, io)?.loaded
+}
+
+/**
+ * Like `load`, and keeps the text it validated (a cluster primary hands it to the workers it starts);
+ * `text` given: validates that instead of reading the file.
+ */
+export function loadSource (file: string, env: Env, io: Output, text?: string): { loaded: LoadedConfig, text: string } | undefined {
   try {
-    return loadConfigFile(file, env)
+    const source = text ?? readConfigFile(file)
+    return { loaded: loadConfigSource(source, file, env), text: source }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     io.err(err.message)

@@ -50,12 +50,20 @@ export function configPathFrom (argv: readonly string[], env: Readonly<Record<st
 
 /** Reads, validates and resolves a config file; throws ConfigError listing every problem. */
 export function loadConfigFile (path: string, env: LoadOptions['env']): LoadedConfig {
-  let text: string
+  return loadConfigSource(readConfigFile(path), path, env)
+}
+
+/** A config file's text, read once: a cluster primary hands the very text it validated to its workers. */
+export function readConfigFile (path: string): string {
   try {
-    text = readFileSync(path, 'utf8')
+    return readFileSync(path, 'utf8')
   } catch (err) {
     throw new ConfigError(path, [`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`])
   }
+}
+
+/** Validates text read from `path`; relative paths in it resolve against that file's folder. */
+export function loadConfigSource (text: string, path: string, env: LoadOptions['env']): LoadedConfig {
   return parseConfigText(text, { source: path, baseDir: dirname(resolve(path)), env })
 }
 

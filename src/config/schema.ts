@@ -28,7 +28,12 @@ const serverSchema = z.strictObject({
   /** largest request body forwarded (the library upload allows 20 MB files) */
   bodyLimitBytes: z.number().int().positive().default(25 * 1024 * 1024),
   /** on SIGTERM: how long readiness fails (and answers say Connection: close) before the listener closes */
-  drainDelayMs: z.number().int().min(0).max(120_000).default(5_000)
+  drainDelayMs: z.number().int().min(0).max(120_000).default(5_000),
+  /**
+   * processes serving the API listener (node:cluster; Node 20 has no reusePort): one Node process uses
+   * one CPU for JavaScript. 1 = a single process, no cluster.
+   */
+  workers: z.number().int().min(1).max(64).default(1)
 })
 
 const adminSchema = z.strictObject({

@@ -13,6 +13,8 @@ export interface BudgetDeps {
   readonly redis?: SharedRedis | undefined
   readonly metrics?: GatewayMetrics
   readonly clock?: Clock
+  /** processes on this host with budgets of their own (server.workers); each takes its part of a limit */
+  readonly workers?: number
 }
 
 /** The gateway's rate budgets from the `limits` config: in Redis when there is one, else in memory. */
@@ -23,9 +25,10 @@ export function createRateBudgets (limits: LimitsConfig, deps: BudgetDeps = {}):
     clientShares: limits.clientShares,
     defaultClientShare: limits.defaultClientShare
   }
-  const plan = createPlan(planOptions)
   const common = { maxTenants: limits.maxTenants, maxWaitMs: limits.maxWaitMs, clock: deps.clock, metrics: deps.metrics }
-  if (deps.redis === undefined) return createMemoryBudgets({ ...common, plan })
-  const fallbackPlan = createPlan({ ...planOptions, scale: limits.fallbackShare })
+  // Redis holds one exact budget for every process; memory, and Redis's fallback, are per process.
+  if (deps.redis === undefined) return createMemoryBudgets({ ...common, plan: createPlan({ ...planOptions, parts: deps.workers }) })
+  const plan = createPlan(planOptions)
+  const fallbackPlan = createPlan({ ...planOptions, scale: limits.fallbackShare, parts: deps.workers })
   return createRedisBudgets({ ...common, redis: deps.redis, plan, fallbackPlan })
 }

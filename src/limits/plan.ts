@@ -14,6 +14,8 @@ export interface PlanOptions {
   readonly defaultClientShare?: number
   /** fraction of every limit this plan allows (fallback while Redis is down) */
   readonly scale?: number
+  /** processes on this host that each enforce this plan in memory (server.workers): each gets its part */
+  readonly parts?: number
 }
 
 /** Which windows apply to a (rate class) and to a (rate class, client); computed once, then cached. */
@@ -35,9 +37,7 @@ export function createPlan (options: PlanOptions): BudgetPlan {
     if (!Object.hasOwn(options.classes, rateClass)) return tenant('default')
     let windows = tenantCache.get(rateClass)
     if (windows === undefined) {
-      const base = options.classes[rateClass] as ClassLimit
-      const override = options.overrides?.[rateClass] ?? {}
-      windows = windowsOf({ perMinute: pick(override.perMinute, base.perMinute), perHour: pick(override.perHour, base.perHour) }, scale)
+      windows = windowsOf(limitsOf(options, rateClass), scale, options.parts)
       tenantCache.set(rateClass, windows)
     }
     return windows
@@ -56,6 +56,27 @@ export function createPlan (options: PlanOptions): BudgetPlan {
   }
 
   return { tenant, client }
+}
+
+/**
+ * The limits that `parts` processes cannot split without exceeding them (fewer calls than processes),
+ * as `class.window (limit)`: each process still allows one call, so together they may send `parts`.
+ */
+export function indivisibleLimits (options: Pick<PlanOptions, 'classes' | 'overrides'>, parts: number): string[] {
+  if (parts <= 1) return []
+  return Object.keys(options.classes).flatMap((rateClass) => {
+    const limits = limitsOf(options, rateClass)
+    return (['perMinute', 'perHour'] as const)
+      .filter((w) => limits[w] !== null && (limits[w] as number) < parts)
+      .map((w) => `${rateClass}.${w} (${String(limits[w])})`)
+  })
+}
+
+/** A known class's limits with the config's overrides applied. */
+function limitsOf (options: Pick<PlanOptions, 'classes' | 'overrides'>, rateClass: string): ClassLimit {
+  const base = options.classes[rateClass] as ClassLimit
+  const override = options.overrides?.[rateClass] ?? {}
+  return { perMinute: pick(override.perMinute, base.perMinute), perHour: pick(override.perHour, base.perHour) }
 }
 
 /** An override's value when given (null included: it removes the limit), else the catalogue's. */

@@ -13,17 +13,27 @@ export interface Window {
 export const MINUTE_MS = 60_000
 export const HOUR_MS = 3_600_000
 
-/** The windows of a rate class: null means Defender states no such limit. */
-export function windowsOf (limits: { perMinute: number | null, perHour: number | null }, scale = 1): Window[] {
+/** The windows of a rate class: null means Defender states no such limit. `parts`: see `divided`. */
+export function windowsOf (limits: { perMinute: number | null, perHour: number | null }, scale = 1, parts = 1): Window[] {
   const out: Window[] = []
-  if (limits.perMinute !== null) out.push({ ms: MINUTE_MS, limit: scaled(limits.perMinute, scale) })
-  if (limits.perHour !== null) out.push({ ms: HOUR_MS, limit: scaled(limits.perHour, scale) })
+  if (limits.perMinute !== null) out.push({ ms: MINUTE_MS, limit: divided(scaled(limits.perMinute, scale), parts) })
+  if (limits.perHour !== null) out.push({ ms: HOUR_MS, limit: divided(scaled(limits.perHour, scale), parts) })
   return out
 }
 
 /** A fraction of a limit, never below one call (a share of 0 would lock a client out for good). */
 export function scaled (limit: number, share: number): number {
   return Math.max(1, Math.floor(limit * share))
+}
+
+/**
+ * One process's part of a limit that `parts` processes each enforce in memory (server.workers without
+ * Redis): rounded down so the parts never add up to more than the limit, in integers because
+ * `limit * (1 / parts)` can land just under a whole number; never below one call, so a limit smaller
+ * than `parts` is the one case where the parts exceed it (the primary warns about those).
+ */
+export function divided (limit: number, parts: number): number {
+  return Math.max(1, Math.floor(limit / parts))
 }
 
 /** Index of the first call still inside a window that starts after `since` (calls are ascending). */

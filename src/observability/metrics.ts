@@ -81,6 +81,8 @@ export function createMetrics (version: string, options: { tenantLabel?: boolean
       name: 'defender_gateway_build_info',
       help: 'Always 1; the version label says which build runs.',
       labelNames: ['version'],
+      // server.workers: every worker says 1; summed it would say N
+      aggregator: 'max',
       registers
     }),
     rateBudgetDecisions: new Counter({
@@ -122,6 +124,8 @@ export function createRedisMetrics (registry: Registry): RedisMetrics {
     up: new Gauge({
       name: 'defender_gateway_redis_up',
       help: '1 while Redis answers, 0 while the gateway serves from local state.',
+      // server.workers: 0 as soon as one worker serves from local state
+      aggregator: 'min',
       registers
     }),
     fallbacks: new Counter({
@@ -151,6 +155,7 @@ export function createTokenMetrics (registry: Registry): TokenMetrics {
       name: 'defender_gateway_credential_expiry_timestamp_seconds',
       help: 'When each app credential expires (certificate notAfter or a secret\'s configured expiresOn), Unix seconds.',
       labelNames: ['credential'],
+      aggregator: 'min',
       registers
     }),
     credentialRejections: new Counter({

@@ -20,7 +20,7 @@ export interface SharedState {
 }
 
 /** Builds budgets and the shared token store from config: one entry point for app.ts to wire. */
-export function createSharedState (loaded: LoadedConfig, deps: { logger: Logger, metrics: GatewayMetrics }): SharedState {
+export function createSharedState (loaded: LoadedConfig, deps: { logger: Logger, metrics: GatewayMetrics, workers?: number }): SharedState {
   const { config, secrets, files } = loaded
   const redisConfig = config.redis
   const redis = redisConfig === undefined
@@ -35,7 +35,7 @@ export function createSharedState (loaded: LoadedConfig, deps: { logger: Logger,
       logger: deps.logger.child({ component: 'redis' }),
       metrics: createRedisMetrics(deps.metrics.registry)
     })
-  const budgets = createRateBudgets(config.limits, { redis, metrics: deps.metrics })
+  const budgets = createRateBudgets(config.limits, { redis, metrics: deps.metrics, workers: deps.workers })
   // load.ts refuses redis.url without a token key, so both are present together.
   const tokenStore = redis === undefined ? undefined : createRedisTokenStore({ redis, keyMaterial: (secrets.redisTokenKey as { reveal (): string }).reveal() })
   return {
