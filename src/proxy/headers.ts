@@ -55,7 +55,9 @@ export function downstreamResponseHeaders (incoming: Record<string, unknown>, re
   return out
 }
 
-function connectionNamed (value: unknown): Set<string> {
-  if (typeof value !== 'string' || value === '') return new Set()
+const NONE: ReadonlySet<string> = new Set()
+
+function connectionNamed (value: unknown): ReadonlySet<string> {
+  if (typeof value !== 'string' || value === '') return NONE
   return new Set(value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''))
 }

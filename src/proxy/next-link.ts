@@ -6,6 +6,9 @@ export type LinkRewriter = (link: string) => string | undefined
 const KEY = Buffer.from('"@odata.nextLink"')
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
+/** characters a JSON string cannot hold as they are */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 /** a nextLink longer than this is passed through untouched rather than buffered */
 const MAX_VALUE = 64 * 1024
 
@@ -71,6 +74,12 @@ class NextLinkScanner {
 
   /** The JSON string token (quotes included) to emit in place of `token`. */
   #replacement (token: Buffer): Buffer {
+    // Defender's links hold no escapes: read and write them as they are, without JSON.parse/stringify.
+    if (token.indexOf(BACKSLASH) === -1) {
+      const rewritten = this.rewrite(token.toString('utf8', 1, token.length - 1))
+      if (rewritten === undefined) return token
+      if (!NEEDS_ESCAPE.test(rewritten)) return Buffer.from(`"${rewritten}"`, 'utf8')
+    }
     let link: unknown
     try { link = JSON.parse(token.toString('utf8')) } catch { return token }
     const rewritten = typeof link === 'string' ? this.rewrite(link) : undefined

@@ -68,7 +68,11 @@ export function createRegionDirectory (options: DirectoryOptions): RegionDirecto
 
   return {
     rank: (allowed) => rankRegions(options.table, health, options.configured, allowed, now()),
-    succeeded (region, upstreamMs) { update(region, recordPassive(health.get(region) ?? INITIAL_HEALTH, upstreamMs)) },
+    succeeded (region, upstreamMs) {
+      const h = health.get(region) ?? INITIAL_HEALTH
+      const next = recordPassive(h, upstreamMs)
+      if (next !== h) update(region, next)
+    },
     failed (region, reason) {
       const h = health.get(region)
       if (h === undefined) return
