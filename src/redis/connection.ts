@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisMetrics } from '../observability/metrics.js'
 import { outboundTlsContext } from '../trust.js'
@@ -14,6 +15,9 @@ export interface RedisConnectionOptions {
   readonly logger: Logger
   readonly metrics: RedisMetrics
 }
+
+// Loaded on first use: a gateway without redis.url never pays ioredis's ~6 MB of memory.
+const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis
 
 /** Label values of defender_gateway_redis_fallbacks_total. */
 export type RedisOperation = 'take' | 'hold' | 'token_get' | 'token_set' | 'lock' | 'unlock'
@@ -42,7 +46,7 @@ export function reconnectDelay (attempt: number): number {
 /** Connects (in the background) and tracks health through ioredis's connection events. */
 export function createSharedRedis (options: RedisConnectionOptions): SharedRedis {
   const { logger, metrics } = options
-  const client = new Redis(options.url, {
+  const client = new (loadRedis())(options.url, {
     password: options.password?.reveal(),
     // Fail at once while disconnected instead of queueing: the caller has a local answer.
     enableOfflineQueue: false,
