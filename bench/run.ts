@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
@@ -8,6 +8,7 @@ import { procAvailable, readProc } from './procstat.js'
 import { fixedRateTable, saturationTable, summarise, summaryText } from './report.js'
 import { runTenantScale } from './scale-step.js'
 import { runBigResponse, type BigResponseResult } from './big-response.js'
+import { sibling } from './sibling.js'
 import type { TenantScaleResult } from './tenant-scale.js'
 import { scrapeMetrics, startBenchWorld, type BenchWorld, type Target } from './world.js'
 
@@ -72,6 +73,22 @@ async function measureAll (opts: BenchOptions, world: BenchWorld, say: (s: strin
   return runs
 }
 
+/**
+ * `server.workers` scaling (bench/workers.ts) in a process of its own, on every CPU: run.ts pinned
+ * itself to one, and a second worker needs a second. Its report goes straight to stdout.
+ */
+async function runWorkerScaling (opts: BenchOptions): Promise<boolean> {
+  const { file, execArgv } = sibling('./workers.ts', import.meta.url)
+  const [command, args] = opts.cpus.taskset === undefined
+    ? [process.execPath, [...execArgv, file]]
+    : [opts.cpus.taskset, ['-c', `0-${opts.cpuCount - 1}`, process.execPath, ...execArgv, file]]
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] })
+  return await new Promise((resolve) => {
+    child.once('error', () => resolve(false))
+    child.once('exit', (code) => resolve(code === 0))
+  })
+}
+
 async function main (): Promise<number> {
   const opts = readOptions()
   const say = (s: string): void => { process.stdout.write(`${s}\n`) }
@@ -121,6 +138,10 @@ async function main (): Promise<number> {
       `answers after the slow reader hung up: ${b.aliveAfterDisconnect ? 'yes' : 'NO'}`)
   }
   if (tenantScale !== undefined) say(tenantScale.lines.join('\n'))
+  if (process.env.BENCH_WORKERS !== '0') {
+    say('\nserver.workers scaling (BENCH_WORKERS=0 skips it) ...')
+    if (!await runWorkerScaling(opts)) problems.push('server.workers scaling failed (see above)')
+  }
   const valid = problems.length === 0
   say(valid ? 'valid: every request answered 2xx' : `INVALID: requests failed:\n  ${problems.join('\n  ')}`)
   const { cpus: layout, ...settings } = opts

@@ -130,6 +130,8 @@ async function main (): Promise<void> {
     await rm(dir, { recursive: true, force: true })
   }
   report(rows, upstream?.kind ?? '')
+  // a failed request makes the numbers meaningless, as in the main bench
+  if (rows.some((r) => r.runs.some((run) => run.failures > 0))) process.exitCode = 1
 }
 
 async function startUpstream (sim: UpstreamReady): Promise<Upstream> {
