@@ -33,7 +33,8 @@ export function installBodyStreaming (app: FastifyInstance, limit: number): void
       return
     }
     const limited = new LimitedBody(limit)
-    limited.once('error', () => { request.gw.bodyTooLarge = true })
+    // only our own limit: a caller hanging up mid-upload also ends the stream with an error
+    limited.once('error', (err) => { if (err instanceof BodyTooLarge) request.gw.bodyTooLarge = true })
     payload.once('error', (err) => limited.destroy(err))
     done(null, payload.pipe(limited))
   })

@@ -77,7 +77,9 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
     }
     agent.request(call, (err, res) => {
       if (err !== null) {
-        if (!reply.sent) outcomes.failed(reply, err as Error & { code?: string })
+        // A caller that hung up mid-upload fails the call too: that says nothing about the region.
+        if (request.raw.aborted || reply.raw.destroyed) gw.upstreamFailed = 'caller went away'
+        else if (!reply.sent) outcomes.failed(reply, err as Error & { code?: string })
         return
       }
       gw.upstreamHeadersAt = performance.now()

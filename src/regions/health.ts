@@ -26,8 +26,9 @@ export function recordSuccess (h: RegionHealth, rttMs: number): RegionHealth {
  * answer proves the path is fast, a slow one may just be a slow query.
  */
 export function recordPassive (h: RegionHealth, upstreamMs: number): RegionHealth {
-  // Unchanged health is returned as is: the caller skips its update (this runs on every request).
-  if (h.rttMs !== undefined && upstreamMs >= h.rttMs) return h.failures === 0 ? h : { ...h, failures: 0 }
+  // An answer puts the region back in rotation. Unchanged health is returned as is: the caller then
+  // skips its update (this runs on every request).
+  if (h.rttMs !== undefined && upstreamMs >= h.rttMs) return h.failures === 0 && h.downUntil === 0 ? h : { ...h, failures: 0, downUntil: 0 }
   return recordSuccess(h, upstreamMs)
 }
 
