@@ -15,7 +15,7 @@ export function createNetworkClient (options: { caPem?: string, timeoutMs: numbe
     // One TLS context for every socket (a CA list here would rebuild it from ~150 roots per connection).
     secureContext: outboundTlsContext(options.caPem)
   })
-  const send = <T>(method: 'GET' | 'POST', url: string, opts?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> =>
+  const send = <T>(method: 'GET' | 'POST', url: string, opts?: NetworkRequestOptions, timeout?: number, retried = false): Promise<NetworkResponse<T>> =>
     new Promise((resolve, reject) => {
       const body = opts?.body
       const headers: Record<string, string | number> = { ...opts?.headers }
@@ -36,7 +36,15 @@ export function createNetworkClient (options: { caPem?: string, timeoutMs: numbe
       req.setTimeout(timeout ?? options.timeoutMs, () => {
         req.destroy(new Error(`no answer from ${new URL(url).host} within ${timeout ?? options.timeoutMs} ms`))
       })
-      req.on('error', reject)
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed just as we wrote on it: the request never arrived, so it
+        // is sent once more on a new socket (Node's documented keep-alive race; a token request is safe twice).
+        if (!retried && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          send<T>(method, url, opts, timeout, true).then(resolve, reject)
+          return
+        }
+        reject(err)
+      })
       req.end(body)
     })
   return {

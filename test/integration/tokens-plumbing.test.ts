@@ -43,6 +43,35 @@ t.test('network client: JSON, empty and non-JSON bodies, string headers only, GE
   await t.rejects(untrusting.sendGetRequestAsync(`${base}/json`), 'the test CA is not trusted without caPem')
 })
 
+t.test('network client: a kept-alive socket closed under a request is retried once on a new one; a fresh one is not', async (t) => {
+  const ca = await createTestCa()
+  const { keyPem, certPem } = await ca.issueServerCert()
+  let seen = 0
+  let fresh = false
+  // The second request on a connection finds it closed, as when the server's idle timeout races our write.
+  const server = createServer({ key: keyPem, cert: certPem }, (req, res) => {
+    seen++
+    const onSocket = req.socket as unknown as { served?: number }
+    onSocket.served = (onSocket.served ?? 0) + 1
+    if (fresh || onSocket.served === 2) { req.socket.destroy(); return }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"n":' + seen + '}')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.close() })
+  const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const client = createNetworkClient({ caPem: ca.certPem, timeoutMs: 2000 })
+  t.teardown(() => client.close())
+  t.same((await client.sendPostRequestAsync(`${base}/token`, { body: 'x=1', headers: {} })).body, { n: 1 })
+  t.same((await client.sendPostRequestAsync(`${base}/token`, { body: 'x=1', headers: {} })).body, { n: 3 }, 'answered on a new socket')
+  t.equal(seen, 3, 'sent twice: once into the closing socket, once more')
+  fresh = true
+  client.close()
+  const again = createNetworkClient({ caPem: ca.certPem, timeoutMs: 2000 })
+  t.teardown(() => again.close())
+  await t.rejects(again.sendPostRequestAsync(`${base}/token`, { body: 'x=1', headers: {} }), 'a new socket that fails is an error, not a retry')
+  t.equal(seen, 4)
+})
+
 t.test('msal log lines: errors and warnings forwarded, personal data and client-info noise dropped', async (t) => {
   const { logger, lines } = capture()
   const callback = msalLogger(logger)!.loggerCallback!
