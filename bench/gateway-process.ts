@@ -19,6 +19,16 @@ export type GatewayStats = {
   readonly upstreamConnections: number
 }
 
+/** Memory after full collections (answer to `gc`); collections run only when node has --expose-gc. */
+export type GatewayMemory = {
+  readonly gcExposed: boolean
+  readonly rss: number
+  readonly heapTotal: number
+  readonly heapUsed: number
+  readonly external: number
+  readonly arrayBuffers: number
+}
+
 /** What this process reports back once listening. */
 export interface GatewayReady {
   readonly type: 'ready'
@@ -38,7 +48,15 @@ async function main (): Promise<void> {
   const { url, adminUrl } = await gateway.listen()
   const ready: Omit<GatewayReady, 'type'> = { url, adminUrl }
   const stats: () => GatewayStats = () => ({ upstreamConnections })
-  announce(ready, async () => { await gateway.close() }, { stats })
+  announce(ready, async () => { await gateway.close() }, { stats, gc: settledMemory })
+}
+
+/** Runs a few full collections when exposed (bench/tenant-requests.ts passes --expose-gc), then reads memory. */
+function settledMemory (): GatewayMemory {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc !== undefined) for (let i = 0; i < 4; i++) gc()
+  const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage()
+  return { gcExposed: gc !== undefined, rss, heapTotal, heapUsed, external, arrayBuffers }
 }
 
 main().catch((err: unknown) => {

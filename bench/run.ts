@@ -10,6 +10,7 @@ import { runTenantScale } from './scale-step.js'
 import { runBigResponse, type BigResponseResult } from './big-response.js'
 import { sibling } from './sibling.js'
 import type { TenantScaleResult } from './tenant-scale.js'
+import { runTenantRequests, type TenantRequestsResult } from './tenant-requests.js'
 import { scrapeMetrics, startBenchWorld, type BenchWorld, type Target } from './world.js'
 
 /** `npm run bench`: direct vs nginx vs gateway, interleaved, then a fixed-rate latency comparison, then tenant-scale. */
@@ -123,6 +124,12 @@ async function main (): Promise<number> {
     say(`\ntenant-scale: ${opts.tenantScale} tenants (BENCH_TENANTS; BENCH_TENANT_SCALE=0 skips it) ...`)
     tenantScale = await runTenantScale(opts).catch((err: Error) => { problems.push(`tenant-scale failed: ${err.message}`); return undefined })
   }
+  let tenantRequests: TenantRequestsResult | undefined
+  if (opts.tenantScale !== undefined) {
+    say(`\ntenant requests: ${opts.tenantScale} tenants through the whole gateway vs one (BENCH_TENANT_SCALE=0 skips it) ...`)
+    tenantRequests = await runTenantRequests(opts).catch((err: Error) => { problems.push(`tenant requests failed: ${err.message}`); return undefined })
+    if (tenantRequests !== undefined) problems.push(...tenantRequests.problems)
+  }
   say('\nsaturation (req/s is completed requests / run time; µs/req is utime+stime from /proc / requests)')
   say(saturationTable(runs))
   say(`\nfixed rate ${opts.rate} req/s (evenly paced, open loop, up to ${opts.rateConnections} keep-alive connections; latency from the scheduled start)`)
@@ -138,6 +145,7 @@ async function main (): Promise<number> {
       `answers after the slow reader hung up: ${b.aliveAfterDisconnect ? 'yes' : 'NO'}`)
   }
   if (tenantScale !== undefined) say(tenantScale.lines.join('\n'))
+  if (tenantRequests !== undefined) say(tenantRequests.lines.join('\n'))
   if (process.env.BENCH_WORKERS !== '0') {
     say('\nserver.workers scaling (BENCH_WORKERS=0 skips it) ...')
     if (!await runWorkerScaling(opts)) problems.push('server.workers scaling failed (see above)')
@@ -145,7 +153,7 @@ async function main (): Promise<number> {
   const valid = problems.length === 0
   say(valid ? 'valid: every request answered 2xx' : `INVALID: requests failed:\n  ${problems.join('\n  ')}`)
   const { cpus: layout, ...settings } = opts
-  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, metrics, bigResponse, tenantScale, runs }
+  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, metrics, bigResponse, tenantScale, tenantRequests, runs }
   await mkdir(dirname(opts.resultsFile), { recursive: true })
   await writeFile(opts.resultsFile, JSON.stringify(json, null, 2) + '\n')
   say(`results written to ${opts.resultsFile}`)

@@ -99,6 +99,15 @@ async function main (): Promise<TenantScaleResult> {
   const tenants = Array.from({ length: TENANTS }, () => randomUUID())
   const cold = randomUUID()
   const entra = await startEntraProcess([...tenants, cold])
+  try {
+    return await measure(entra, tenants, cold)
+  } finally {
+    // also on failure: a connected child would keep this process (and npm run bench) waiting
+    if (entra.child.connected) entra.child.disconnect()
+  }
+}
+
+async function measure (entra: Awaited<ReturnType<typeof startEntraProcess>>, tenants: string[], cold: string): Promise<TenantScaleResult> {
   const one = provider(entra.url, entra.caPem)
   await warm(one, [tenants[0]!])
   const rssOne = settledRssMb()
@@ -136,7 +145,6 @@ async function main (): Promise<TenantScaleResult> {
   ]
   one.close()
   many.close()
-  entra.child.disconnect()
   return {
     tenants: TENANTS,
     warmTokenRequests: tokenRequests,
