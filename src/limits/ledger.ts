@@ -5,7 +5,8 @@ import { decide, prune, record, type Verdict } from './window.js'
 interface ClassState {
   readonly calls: number[]
   holdUntil: number
-  readonly clients: Map<string, number[]>
+  /** made on the first client share that applies: most deployments have none (~100 B per tenant) */
+  clients?: Map<string, number[]>
 }
 
 /** One replica's budget state; the in-memory budgets, and the Redis budgets' fallback and shadow. */
@@ -30,7 +31,7 @@ export function createLedger (plan: BudgetPlan, maxTenants: number): Ledger {
     }
     let state = classes.get(rateClass)
     if (state === undefined) {
-      state = { calls: [], holdUntil: 0, clients: new Map() }
+      state = { calls: [], holdUntil: 0 }
       classes.set(rateClass, state)
     }
     return state
@@ -38,6 +39,7 @@ export function createLedger (plan: BudgetPlan, maxTenants: number): Ledger {
 
   function clientLog (state: ClassState, rateClass: string, client: string): number[] | undefined {
     if (plan.client(rateClass, client).length === 0) return undefined
+    state.clients ??= new Map()
     let calls = state.clients.get(client)
     if (calls === undefined) {
       calls = []

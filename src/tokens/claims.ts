@@ -20,6 +20,22 @@ export function withClaims (acquired: AcquiredToken): TenantToken {
     accessToken: acquired.accessToken,
     expiresOn: acquired.expiresOn,
     tid: typeof claims.tid === 'string' ? claims.tid.toLowerCase() : '',
-    roles: new Set(roles.map((r) => r.toLowerCase()))
+    roles: sharedRoles(roles)
   }
+}
+
+// Tenants granted the same roles share one set: at 10,000 tenants a set each was ~3 MB of heap.
+const roleSets = new Map<string, ReadonlySet<string>>()
+const MAX_ROLE_SETS = 1024
+
+function sharedRoles (roles: readonly string[]): ReadonlySet<string> {
+  const lower = roles.map((r) => r.toLowerCase()).sort()
+  const key = lower.join(' ')
+  let set = roleSets.get(key)
+  if (set === undefined) {
+    set = new Set(lower)
+    // bounded: past the limit (unlikely: role sets repeat across tenants) new sets are simply not shared
+    if (roleSets.size < MAX_ROLE_SETS) roleSets.set(key, set)
+  }
+  return set
 }
