@@ -11,11 +11,27 @@ export const REDACT_PATHS = [
   'accessToken', 'token', 'secret', 'clientSecret', 'password', 'key', 'apiKey'
 ]
 
+let second = Number.NaN
+let secondPrefix = ''
+
+/**
+ * pino's isoTime builds a Date and formats it for every line (~5 µs a request in the profile): the
+ * same ISO 8601 text, with the date and time up to the second formatted once per second.
+ */
+export function isoTime (now: number = Date.now()): string {
+  const s = Math.floor(now / 1000)
+  if (s !== second) {
+    second = s
+    secondPrefix = new Date(s * 1000).toISOString().slice(0, 20)
+  }
+  return `,"time":"${secondPrefix}${String(now - s * 1000).padStart(3, '0')}Z"`
+}
+
 export function loggerOptions (level: string): LoggerOptions {
   return {
     level,
     base: { service: 'defender-gateway' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' }
   }
 }
