@@ -1,17 +1,6 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { promtool } from '../promtool.js'
 import { call, startWorld, withKey, TENANT_A, TENANT_C } from '../helper.js'
-
-/** `promtool check metrics` on text: exit code and what it said. */
-async function promtool (text: string): Promise<{ code: number | null, output: string }> {
-  const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
-  const done = new Promise<number | null>((resolve, reject) => { child.on('exit', resolve); child.on('error', reject) })
-  child.stdin.end(text)
-  return { code: await done, output }
-}
 
 t.test('a real scrape, after traffic of every kind, lints clean with promtool', async (t) => {
   const world = await startWorld()

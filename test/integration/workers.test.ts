@@ -1,5 +1,5 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { promtool } from '../promtool.js'
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { stringify } from 'yaml'
@@ -50,16 +50,6 @@ async function accessLines (p: GatewayProcess, count: number): Promise<void> {
 /** Sum of every sample of a metric in a scrape (all label sets). */
 function total (scrape: string, name: string): number {
   return [...scrape.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0)
-}
-
-async function promtool (text: string): Promise<{ code: number | null, output: string }> {
-  const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
-  const done = new Promise<number | null>((resolve, reject) => { child.on('exit', resolve); child.on('error', reject) })
-  child.stdin.end(text)
-  return { code: await done, output }
 }
 
 t.test('two worker processes answer on one port; the primary serves none itself', async (t) => {
