@@ -44,15 +44,20 @@ async function canConnect (port: number): Promise<boolean> {
   })
 }
 
-/** nginx.conf: one worker, upstream keep-alive over TLS verified with the test CA, Authorization injected. */
-export function nginxConfig (dir: string, port: number, o: NginxOptions): string {
-  const up = new URL(o.upstreamUrl)
+/** One worker in the foreground, its files in `dir`; the caller's lines follow inside `http {`. */
+function configHead (dir: string): string {
   return `worker_processes 1;
 daemon off;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
 events { worker_connections 4096; }
-http {
+http {`
+}
+
+/** nginx.conf: one worker, upstream keep-alive over TLS verified with the test CA, Authorization injected. */
+export function nginxConfig (dir: string, port: number, o: NginxOptions): string {
+  const up = new URL(o.upstreamUrl)
+  return `${configHead(dir)}
   access_log ${o.logFile};
   client_body_temp_path ${join(dir, 'body')};
   proxy_temp_path ${join(dir, 'proxy')};
@@ -104,12 +109,7 @@ export async function startStaticUpstream (o: StaticUpstreamOptions): Promise<Ng
     await chmod(dir, 0o755)
     await mkdir(join(dir, 'www'), { mode: 0o755 })
     await writeFile(join(dir, 'www', 'page.json'), o.body(`https://127.0.0.1:${port}`), { mode: 0o644 })
-    return `worker_processes 1;
-daemon off;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 4096; }
-http {
+    return `${configHead(dir)}
   access_log off;
   client_body_temp_path ${join(dir, 'body')};
   keepalive_requests 1000000;
