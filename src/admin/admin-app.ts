@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { protectAdminRoutes } from './admin-auth.js'
+import { adminNotFound, registerAdminApi, type AdminToken } from './admin-auth.js'
 import { registerAdminTenantRoutes, type AdminTenantDeps } from './tenant-routes.js'
 
 export interface AdminOptions {
@@ -9,7 +9,7 @@ export interface AdminOptions {
   readonly logger: Logger
   /** true once the gateway listens and until it starts draining */
   isReady (): boolean
-  readonly adminToken?: { reveal (): string }
+  readonly adminToken?: AdminToken
   /** regions as measured, and the order each configured tenant's requests would try them */
   regionsView (): object
   /** tenant status and forced token refresh */
@@ -20,11 +20,13 @@ export interface AdminOptions {
 export function buildAdminApp (options: AdminOptions): FastifyInstance {
   const logger: FastifyBaseLogger = options.logger.child({ listener: 'admin' })
   const admin = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) })
-  protectAdminRoutes(admin, options.adminToken)
-  admin.get('/admin/regions', async function regionsView () {
-    return options.regionsView()
+  adminNotFound(admin, options.adminToken)
+  registerAdminApi(admin, options.adminToken, function adminRoutes (scope) {
+    scope.get('/admin/regions', async function regionsView () {
+      return options.regionsView()
+    })
+    registerAdminTenantRoutes(scope, options.tenants)
   })
-  registerAdminTenantRoutes(admin, options.tenants)
   admin.get('/metrics', async function scrape (_request, reply) {
     reply.type(options.registry.contentType)
     return await options.registry.metrics()

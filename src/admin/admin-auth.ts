@@ -1,23 +1,38 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { renderError } from '../errors.js'
+import { ERROR_STATUS, renderError } from '../errors.js'
+
+/** The admin token as config holds it (a secret reference, revealed only here). */
+export type AdminToken = { reveal (): string } | undefined
 
 /**
- * `/admin/*` needs `Authorization: Bearer <admin.token>`; without an admin token in config the admin
- * API is off (the scrape and probe endpoints stay open: they reveal no tenant data).
+ * Registers the admin API in a plugin scope of its own whose onRequest hook checks
+ * `Authorization: Bearer <admin.token>`. The hook belongs to the routes the router matched, not to a
+ * spelling of the URL: `/%61dmin/...`, absolute-form targets and whatever else the router decodes to
+ * an admin route reach the check. Without a token nothing is registered: the admin API does not exist.
  */
-export function protectAdminRoutes (admin: FastifyInstance, token: { reveal (): string } | undefined): void {
-  const expected = token === undefined ? undefined : digest(token.reveal())
-  admin.addHook('onRequest', async function checkAdminToken (request: FastifyRequest, reply: FastifyReply) {
-    if (!request.url.startsWith('/admin/') && request.url !== '/admin') return
-    const deny = async (status: number, code: 'GatewayUnauthenticated' | 'UnknownRoute', message: string): Promise<void> => {
-      await reply.code(status).type('application/json; charset=utf-8').header('x-request-id', request.id).send(renderError(code, message, request.id))
-    }
-    if (expected === undefined) return await deny(403, 'UnknownRoute', 'The admin API is off: set admin.token in the config to use it.')
-    const auth = request.headers.authorization
-    const given = typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : ''
-    // Compare digests: equal length, constant time, whatever the caller sent.
-    if (!timingSafeEqual(digest(given), expected)) return await deny(401, 'GatewayUnauthenticated', 'Send the admin token as Authorization: Bearer <token>.')
+export function registerAdminApi (admin: FastifyInstance, token: AdminToken, routes: (scope: FastifyInstance) => void): void {
+  if (token === undefined) return
+  const expected = digest(token.reveal())
+  admin.register(async function adminApi (scope) {
+    scope.addHook('onRequest', async function checkAdminToken (request: FastifyRequest, reply: FastifyReply) {
+      const auth = request.headers.authorization
+      const given = typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : ''
+      // Compare digests: equal length, constant time, whatever the caller sent.
+      if (timingSafeEqual(digest(given), expected)) return
+      await reply.code(ERROR_STATUS.GatewayUnauthenticated).type('application/json; charset=utf-8').header('x-request-id', request.id)
+        .send(renderError('GatewayUnauthenticated', 'Send the admin token as Authorization: Bearer <token>.', request.id))
+    })
+    routes(scope)
+  })
+}
+
+/** Unknown paths on an admin listener answer in Defender's error shape, saying when the admin API is off. */
+export function adminNotFound (admin: FastifyInstance, token: AdminToken): void {
+  const hint = token === undefined ? ' The admin API is off: set admin.token in the config to use it.' : ''
+  admin.setNotFoundHandler(async function unknownAdminPath (request, reply) {
+    await reply.code(ERROR_STATUS.UnknownRoute).type('application/json; charset=utf-8').header('x-request-id', request.id)
+      .send(renderError('UnknownRoute', `${request.method} is not answered on this path of the admin listener.${hint}`, request.id))
   })
 }
 

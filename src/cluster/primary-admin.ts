@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { protectAdminRoutes } from '../admin/admin-auth.js'
+import { adminNotFound, registerAdminApi, type AdminToken } from '../admin/admin-auth.js'
 import { renderError } from '../errors.js'
 import { askWorker, type AdminCall, type WorkerAnswer } from './forward.js'
 
@@ -9,7 +9,7 @@ export interface WorkerAdmin { readonly id: number, readonly port: number }
 
 export interface PrimaryAdminOptions {
   readonly logger: Logger
-  readonly adminToken?: { reveal (): string }
+  readonly adminToken?: AdminToken
   /** every worker listens and the primary is not draining */
   isReady (): boolean
   readiness (): { ready: number, of: number }
@@ -27,7 +27,7 @@ export interface PrimaryAdminOptions {
 export function buildPrimaryAdmin (options: PrimaryAdminOptions): FastifyInstance {
   const logger: FastifyBaseLogger = options.logger.child({ listener: 'admin' })
   const admin = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) })
-  protectAdminRoutes(admin, options.adminToken)
+  adminNotFound(admin, options.adminToken)
   admin.get('/metrics', async function scrapeWorkers (request, reply) {
     const text = await options.scrape().catch((err: unknown) => err as Error)
     if (typeof text === 'string') return await reply.type(options.contentType).send(text)
@@ -44,33 +44,48 @@ export function buildPrimaryAdmin (options: PrimaryAdminOptions): FastifyInstanc
     return { status: 'ready', workers }
   })
 
+  registerAdminApi(admin, options.adminToken, (scope) => forwardAdminRoutes(scope, options))
+  return admin
+}
+
+/**
+ * The admin routes, each forwarded on the path it was matched as (rebuilt from the route and its
+ * parameters, plus the query), never on the caller's spelling of it.
+ */
+function forwardAdminRoutes (scope: FastifyInstance, options: PrimaryAdminOptions): void {
   let turn = 0
   // Reads: any worker can answer (each says which one did); token state is per worker without Redis.
-  async function forwardToOne (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function forwardToOne (request: FastifyRequest, reply: FastifyReply, path: string): Promise<void> {
     const targets = options.workerAdmins()
     const target = targets[turn++ % Math.max(1, targets.length)]
     if (target === undefined) return await noWorker(request, reply)
-    const answer = await askWorker(target.port, callOf(request), options.forwardTimeoutMs)
+    const answer = await askWorker(target.port, callOf(request, path), options.forwardTimeoutMs)
     await reply.code(answer.status).type(answer.contentType).header('x-gateway-worker', String(target.id)).send(answer.body)
   }
-  admin.get('/admin/regions', forwardToOne)
-  admin.get('/admin/tenants/:tenant', forwardToOne)
+  scope.get('/admin/regions', async function forwardRegions (request, reply) {
+    await forwardToOne(request, reply, '/admin/regions')
+  })
+  scope.get<{ Params: { tenant: string } }>('/admin/tenants/:tenant', async function forwardTenantStatus (request, reply) {
+    await forwardToOne(request, reply, `/admin/tenants/${encodeURIComponent(request.params.tenant)}`)
+  })
 
   // A forced refresh must reach every worker: each holds its own token (or its own view of Redis's).
-  admin.post('/admin/tenants/:tenant/refresh', async function refreshEveryWorker (request, reply) {
+  scope.post<{ Params: { tenant: string } }>('/admin/tenants/:tenant/refresh', async function refreshEveryWorker (request, reply) {
     const targets = options.workerAdmins()
     if (targets.length === 0) return await noWorker(request, reply)
-    const answers = await Promise.all(targets.map(async (t) => await askWorker(t.port, callOf(request), options.forwardTimeoutMs)))
+    const call = callOf(request, `/admin/tenants/${encodeURIComponent(request.params.tenant)}/refresh`)
+    const answers = await Promise.all(targets.map(async (t) => await askWorker(t.port, call, options.forwardTimeoutMs)))
     const worst = answers.reduce((a, b) => (b.status > a.status ? b : a))
     const workers = answers.map((a, i) => ({ worker: (targets[i] as WorkerAdmin).id, status: a.status }))
     return await reply.code(worst.status).type('application/json; charset=utf-8').send({ ...objectOf(worst), workers })
   })
-  return admin
 }
 
-function callOf (request: FastifyRequest): AdminCall {
+function callOf (request: FastifyRequest, path: string): AdminCall {
   const auth = request.headers.authorization
-  return { method: request.method, url: request.url, authorization: typeof auth === 'string' ? auth : undefined, requestId: request.id }
+  const q = request.url.indexOf('?')
+  const url = q < 0 ? path : `${path}${request.url.slice(q)}`
+  return { method: request.method, url, authorization: typeof auth === 'string' ? auth : undefined, requestId: request.id }
 }
 
 function objectOf (answer: WorkerAnswer): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
-import { protectAdminRoutes } from '../../src/admin/admin-auth.js'
+import { registerAdminApi } from '../../src/admin/admin-auth.js'
 import { buildPrimaryAdmin, type PrimaryAdminOptions, type WorkerAdmin } from '../../src/cluster/primary-admin.js'
 import { call, ADMIN_TOKEN } from '../helper.js'
 
@@ -17,11 +17,12 @@ const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 async function standIn (id: number, refreshStatus = 200): Promise<{ app: FastifyInstance, admin: WorkerAdmin, seen: string[] }> {
   const app = Fastify()
   const seen: string[] = []
-  protectAdminRoutes(app, token)
   app.addHook('onRequest', async (request) => { seen.push(`${request.method} ${request.url}`) })
-  app.get('/admin/regions', async () => ({ answeredBy: id }))
-  app.get('/admin/tenants/:tenant', async (request) => ({ id: (request.params as { tenant: string }).tenant, answeredBy: id }))
-  app.post('/admin/tenants/:tenant/refresh', async (_request, reply) => await reply.code(refreshStatus).send({ refreshed: refreshStatus === 200, answeredBy: id }))
+  registerAdminApi(app, token, (scope) => {
+    scope.get('/admin/regions', async () => ({ answeredBy: id }))
+    scope.get('/admin/tenants/:tenant', async (request) => ({ id: (request.params as { tenant: string }).tenant, answeredBy: id }))
+    scope.post('/admin/tenants/:tenant/refresh', async (_request, reply) => await reply.code(refreshStatus).send({ refreshed: refreshStatus === 200, answeredBy: id }))
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return { app, admin: { id, port: (app.server.address() as { port: number }).port }, seen }
 }
