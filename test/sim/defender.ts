@@ -19,6 +19,8 @@ export type DefenderFault =
   | { kind: 'reset' }
   /** answers 200 with a declared JSON length, sends part of it, then drops the connection */
   | { kind: 'truncate' }
+  /** holds each API request (not the health probe) until `until` settles, then answers normally; `held` is called as each arrives */
+  | { kind: 'wait', until: Promise<void>, held?: () => void }
 
 /** One request as the region received it (recorded before anything else happens). */
 export interface RecordedRequest {
@@ -122,6 +124,10 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
     if ((method === 'GET' || method === 'HEAD') && (path === '' || path.toLowerCase() === '/api')) {
       sendText(req, res, false, 200, JSON.stringify({ status: 'ok', region: opts.name }))
       return
+    }
+    if (f?.kind === 'wait') {
+      f.held?.()
+      await f.until
     }
     const auth = verifyBearer(req.headers.authorization)
     if (!auth.ok) { fail(req, res, 401, auth.reason); return }
