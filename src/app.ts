@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
+import { diffReload, type ReloadDiff } from './config/reload-diff.js'
 import { consentLink, regionTable } from './regions/clouds.js'
 import { regionList } from './regions/select.js'
 import { createRegionDirectory, type RegionDirectory } from './regions/directory.js'
@@ -48,8 +49,8 @@ export interface Gateway {
   readonly regions: RegionDirectory
   /** listens on server.* and admin.* (port 0 picks a free port); returns both base URLs */
   listen (): Promise<{ url: string, adminUrl: string }>
-  /** applies a new config's clients, tenants and extra routes (SIGHUP); other keys need a restart */
-  reload (next: LoadedConfig): void
+  /** applies a new config's clients, tenants and extra routes (SIGHUP; other keys need a restart) and says which changed */
+  reload (next: LoadedConfig): ReloadDiff
   /** stops taking traffic, lets in-flight requests finish, then releases everything */
   close (): Promise<void>
 }
@@ -65,6 +66,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const { tokens } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
   const policy: PolicyHolder = { current: buildPolicy(config) }
   let tenantList = config.tenants
+  let applied = config
   const consentUrl = (tenantId: string): string => consentLink(config, tenantId)
 
   const app = Fastify({
@@ -155,6 +157,9 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     reload (next) {
       policy.current = buildPolicy(next.config)
       tenantList = next.config.tenants
+      const diff = diffReload(applied, next.config)
+      applied = next.config
+      return diff
     },
     async close () {
       // Readiness fails first and answers ask clients to reconnect, so a load balancer moves traffic

@@ -7,6 +7,7 @@ import { createLogger } from './observability/logger.js'
 import { checkConfig, consentUrl, keygen, load, loadSource, type Output } from './cli/commands.js'
 import { tenantStatus } from './cli/tenant-status.js'
 import { runPrimary } from './cluster/primary.js'
+import { removedNames } from './config/reload-diff.js'
 import { isOurWorker, joinCluster, type ClusterMember } from './cluster/worker.js'
 
 /** Process entry: with src/cluster (its process-level half), the only module that reads argv/env, handles signals or exits. */
@@ -68,8 +69,12 @@ function handleSignals (gateway: Gateway, path: string, logger: Logger, member: 
     // An invalid file keeps the running config; every problem is logged for the operator.
     const next = load(path, process.env, { out: () => {}, err: (message) => logger.error({ config: path }, `reload rejected: ${message}`) })
     if (next === undefined) return
-    gateway.reload(next)
-    logger.info({ config: path, tenants: next.config.tenants.length, clients: next.config.clients.length }, 'config reloaded (clients, tenants, extraRoutes)')
+    const diff = gateway.reload(next)
+    // Names only: what was added, removed and changed, so a file that parses but lost entries shows at once.
+    const removed = removedNames(diff)
+    const about = { config: path, ...diff, now: { tenants: next.config.tenants.length, clients: next.config.clients.length } }
+    if (removed.length > 0) logger.warn(about, `config reloaded (clients, tenants, extraRoutes): removed ${removed.join(', ')}`)
+    else logger.info(about, 'config reloaded (clients, tenants, extraRoutes)')
   })
   let stopping = false
   const stop = (signal: string): void => {

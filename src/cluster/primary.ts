@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { loadSource, type Env } from '../cli/commands.js'
 import type { LoadedConfig } from '../config/load.js'
+import { diffReload } from '../config/reload-diff.js'
 import { indivisibleLimits } from '../limits/plan.js'
 import { createClusterMetrics } from '../observability/cluster-metrics.js'
 import { RATE_CLASSES } from '../policy/catalogue-data.js'
@@ -32,6 +33,7 @@ export async function runPrimary (options: PrimaryOptions): Promise<void> {
   warnIndivisible(options.source.loaded, logger)
   const metrics = createClusterMetrics()
   let stopping = false
+  let validated = options.source.loaded.config
   const pool = createWorkerPool({
     size,
     logger,
@@ -81,7 +83,9 @@ export async function runPrimary (options: PrimaryOptions): Promise<void> {
       logger.warn({ config: options.path, running: size, configured: next.loaded.config.server.workers }, 'server.workers changes only with a restart')
     }
     pool.reload(next.text)
-    logger.info({ config: options.path }, 'config valid: workers reload clients, tenants and extraRoutes')
+    const diff = diffReload(validated, next.loaded.config)
+    validated = next.loaded.config
+    logger.info({ config: options.path, ...diff }, 'config valid: workers reload clients, tenants and extraRoutes')
   })
 
   pool.start()
