@@ -3,7 +3,7 @@ import { rawRequest, type RawAnswer } from './raw-http.js'
 
 /** One way of writing an admin route's target, and the route it is meant to reach. */
 export interface Spelling {
-  readonly method: 'GET' | 'POST'
+  readonly method: 'GET' | 'HEAD' | 'POST'
   readonly target: string
 }
 
@@ -11,6 +11,7 @@ export interface Spelling {
 function plain (tenant: string): Spelling[] {
   return [
     { method: 'GET', target: '/admin/regions' },
+    { method: 'HEAD', target: '/admin/regions' },
     { method: 'GET', target: `/admin/tenants/${tenant}` },
     { method: 'POST', target: `/admin/tenants/${tenant}/refresh` }
   ]
