@@ -75,19 +75,30 @@ export async function runCli (args: string[], env: Record<string, string> = {}):
   return { code, stdout, stderr }
 }
 
-/** Starts `serve` with a config file; resolves once the process logs its listening addresses. */
+/**
+ * Starts `serve` with a config file; resolves once the process logs its listening addresses. Waits on
+ * the output, not on a clock (a busy machine only makes it slower; tap's file timeout bounds it); a
+ * process that exits first, or writes an unreadable line, is killed and reported.
+ */
 export async function startGatewayProcess (file: string, env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', file], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const deadline = Date.now() + 30_000
-  while (!out.includes('defender-gateway listening') && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  const line = await new Promise<string | undefined>((resolve) => {
+    const seen = (): void => {
+      const found = out.split('\n').find((l) => l.includes('defender-gateway listening'))
+      if (found !== undefined && out.slice(out.indexOf(found)).includes('\n')) resolve(found)
+    }
+    child.stdout!.on('data', (c: Buffer) => { out += c.toString(); seen() })
+    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); seen() })
+    exited.then(() => resolve(undefined), () => resolve(undefined))
+  })
+  try {
+    if (line === undefined) throw new Error(`gateway did not start:\n${out}`)
+    const { url, adminUrl } = JSON.parse(line) as { url: string, adminUrl: string }
+    return { child, url, adminUrl, output: () => out, exited }
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw err
   }
-  const line = out.split('\n').find((l) => l.includes('defender-gateway listening'))
-  if (line === undefined) throw new Error(`gateway did not start:\n${out}`)
-  const { url, adminUrl } = JSON.parse(line) as { url: string, adminUrl: string }
-  return { child, url, adminUrl, output: () => out, exited }
 }

@@ -13,6 +13,10 @@ import { startGatewayProcess, startOpsWorld } from '../operations-helper.js'
 
 const sha = (key: string): string => createHash('sha256').update(key).digest('hex')
 
+// Starts gateway processes (each compiles the sources with tsx): on a busy 2-CPU machine that alone can
+// take most of tap's default 120 s, so this file gets a wider bound (a bound, not a measured speed).
+t.setTimeout(300_000)
+
 t.test('SIGHUP logs which clients and tenants were added, removed and changed, by name only', async (t) => {
   const ops = await startOpsWorld()
   t.teardown(async () => { await ops.close() })
