@@ -1,4 +1,5 @@
 import t from 'tap'
+import { promtool } from '../promtool.js'
 import { call, startWorld, withKey, ADMIN_TOKEN, TENANT_A, TENANT_B } from '../helper.js'
 
 // Issue 13 item 5: 40 requests Defender kept answering 401 caused 79 token requests, and every admin
@@ -41,6 +42,8 @@ t.test('regression: N concurrent 401s, later requests and M admin refreshes in o
   const text = (await call(world.adminUrl, '/metrics')).text
   t.match(text, /defender_gateway_token_reacquisitions_total\{outcome="started"\} 1\n/)
   t.match(text, /defender_gateway_token_reacquisitions_total\{outcome="shared"\} [1-9]/)
+  const { code, output } = await promtool(text)
+  t.equal(code, 0, `promtool check metrics: ${output.trim() || 'clean'}`)
 })
 
 t.test('the admin refresh outside a window asks Entra ID; inside it shares the token', async (t) => {

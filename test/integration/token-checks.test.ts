@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { deriveKey, seal } from '../../src/redis/seal.js'
 import { postForm } from '../sim/client.js'
+import { promtool } from '../promtool.js'
 import { call, startWorld, withKey, ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, TENANT_A, TENANT_B, TENANT_C, type TestWorld } from '../helper.js'
 import type { EntraFault, SimWorld } from '../sim/index.js'
 import type { TokenSource } from '../../src/tokens/types.js'
@@ -80,6 +81,8 @@ t.test('regression: a token of another tenant or another resource is refused on 
   }
   t.equal(await metric(world, /^defender_gateway_token_check_failures_total\{reason="tenant",origin="entra"\}/), 3 * 4)
   t.equal(await metric(world, /^defender_gateway_token_check_failures_total\{reason="audience",origin="entra"\}/), 6 * 4)
+  const lint = await promtool((await call(world.adminUrl, '/metrics')).text)
+  t.equal(lint.code, 0, `promtool check metrics: ${lint.output.trim() || 'clean'}`)
 
   const accepted: Array<[string, EntraFault]> = [
     ['aud with the v1 trailing slash', { kind: 'token', audience: `${RESOURCE}/` }],
