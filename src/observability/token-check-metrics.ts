@@ -6,16 +6,9 @@ export interface TokenCheckMetrics {
   readonly reacquisitions: Counter<'outcome'>
 }
 
-/** Registers the metrics once per registry (a registry is per app; tests build many apps). */
+/** Registers the metrics on the app's registry (once, from the token wiring, like the other token metrics). */
 export function createTokenCheckMetrics (registry: Registry): TokenCheckMetrics {
   const registers = [registry]
-  const existing = registry.getSingleMetric('defender_gateway_token_check_failures_total')
-  if (existing !== undefined) {
-    return {
-      checkFailures: existing as Counter<'reason' | 'origin'>,
-      reacquisitions: registry.getSingleMetric('defender_gateway_token_reacquisitions_total') as Counter<'outcome'>
-    }
-  }
   return {
     checkFailures: new Counter({
       name: 'defender_gateway_token_check_failures_total',
