@@ -61,6 +61,7 @@ function provider (entraUrl: string, caPem: string): TokenProvider {
       timeoutMs: 30_000,
       logger: pino({ level: 'silent' })
     }),
+    resource: 'https://api.securitycenter.microsoft.com',
     skewMs: 300_000,
     maxTenants: 50_000
   })

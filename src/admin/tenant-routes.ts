@@ -14,7 +14,9 @@ export interface AdminTenantDeps {
 /**
  * `GET /admin/tenants/{tenant}`: configured vs granted permissions, missing consents with the link, the
  * token state or its error, and the regions the tenant's requests would try.
- * `POST /admin/tenants/{tenant}/refresh`: a new token now (after a consent change, say).
+ * `POST /admin/tenants/{tenant}/refresh`: a new token now (after a consent change, say), or, inside the
+ * tenant's re-acquisition cool-down, the token that window acquired (`shared`, `nextInSeconds`).
+ * Roles are only ever read from a token the provider checked (its tenant, the configured resource).
  */
 export function registerAdminTenantRoutes (admin: FastifyInstance, deps: AdminTenantDeps): void {
   const find = (ref: string): { id: string, permissions: ReadonlySet<string>, regions?: readonly string[] } | undefined =>
@@ -33,10 +35,13 @@ export function registerAdminTenantRoutes (admin: FastifyInstance, deps: AdminTe
   admin.post<{ Params: { tenant: string } }>('/admin/tenants/:tenant/refresh', async function forceRefresh (request, reply) {
     const tenant = find(request.params.tenant)
     if (tenant === undefined) return await notConfigured(reply, request.params.tenant, request.id)
+    // Inside the tenant's cool-down window the refresh shares the window's token instead of asking Entra ID.
+    const shared = deps.tokens.reacquireWaitMs(tenant.id) > 0
     const result = await deps.tokens.refresh(tenant.id, request.id).then((token) => token, (err: unknown) => err)
-    if (!isToken(result)) return await reply.code(503).send({ id: tenant.id, refreshed: false, ...errorOf(result) })
-    request.log.info({ tenant: tenant.id }, 'token refreshed by an operator')
-    return { id: tenant.id, refreshed: true, expiresOn: new Date(result.expiresOn).toISOString(), ...grants([...tenant.permissions].sort(), result) }
+    const nextInSeconds = Math.ceil(deps.tokens.reacquireWaitMs(tenant.id) / 1000)
+    if (!isToken(result)) return await reply.code(503).send({ id: tenant.id, refreshed: false, shared, nextInSeconds, ...errorOf(result) })
+    request.log.info({ tenant: tenant.id, shared }, 'token refreshed by an operator')
+    return { id: tenant.id, refreshed: true, shared, nextInSeconds, expiresOn: new Date(result.expiresOn).toISOString(), ...grants([...tenant.permissions].sort(), result) }
   })
 }
 

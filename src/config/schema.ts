@@ -91,6 +91,11 @@ const tokensSchema = z.strictObject({
   timeoutMs: z.number().int().positive().default(10_000),
   /** renew tokens in use this long before they stop being used (or a sixth of their life); 0 = off */
   refreshAheadSeconds: z.number().int().min(0).max(3600).default(600),
+  /**
+   * at most one re-acquisition per tenant this often (a token Defender rejected, an operator's forced
+   * refresh); everyone asking inside the window shares it. 0: only concurrent callers share one.
+   */
+  reacquireCooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),
   /** how long "not consented in this tenant" is remembered */
   notOnboardedTtlSeconds: z.number().int().min(0).max(3600).default(30),
   /** per-tenant wait after failed token requests, doubling up to maxMs; Retry-After is always honoured */

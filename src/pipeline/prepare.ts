@@ -18,7 +18,8 @@ export interface PrepareDeps {
 
 /**
  * preHandler: the async part of a request that passed policy: the tenant's rate budget, its token
- * (cache or Entra), the check that the token belongs to the tenant and carries the role, and the region.
+ * (cache or Entra; the provider checked it belongs to the tenant and the resource), the check that it
+ * carries the role, and the region.
  */
 export function createPrepare (deps: PrepareDeps) {
   return async function prepare (request: FastifyRequest): Promise<void> {
@@ -38,10 +39,6 @@ export function createPrepare (deps: PrepareDeps) {
       token = await deps.tokens.get(tenantId, request.id)
     } catch (err) {
       throw tokenFailure(err, tenantId, deps.consentUrl(tenantId))
-    }
-    if (token.tid !== tenantId) {
-      request.log.error({ tenant: tenantId, tokenTenant: token.tid }, 'token tenant does not match the requested tenant; refusing to forward')
-      throw new GatewayError('TokenUnavailable', `The token issued for tenant ${tenantId} belongs to another tenant; the request was not forwarded.`)
     }
     if (!grantedByRoles(token.roles, route)) {
       throw new GatewayError('PermissionNotGranted',

@@ -51,6 +51,10 @@ export function createRedisTokenStore (options: RedisTokenStoreOptions): SharedT
       if (owner === undefined) return
       held.delete(tenantId)
       await redis.guard('unlock', async () => { await redis.client.eval(UNLOCK, 1, lockKey(tenantId), owner) }, () => {})
+    },
+    async delete (tenantId) {
+      // Counted with the token writes: it is one, of the same key.
+      await redis.guard('token_set', async () => { await redis.client.del(tokenKey(tenantId)) }, () => {})
     }
   }
 }

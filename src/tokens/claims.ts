@@ -1,18 +1,22 @@
-import { TokenError, type AcquiredToken, type TenantToken } from './types.js'
+import { TokenError, type AcquiredToken, type TokenClaims } from './types.js'
 
 /**
- * Reads `tid` and `roles` from the token payload. No signature check: the token came from Entra over
- * TLS; these claims only let the gateway refuse early what Defender would refuse anyway.
+ * Reads `tid`, `aud` and `roles` from the token payload. No signature check: the token came from Entra
+ * over TLS; these claims only let the gateway refuse early what Defender would refuse anyway, and
+ * refuse what Defender would wrongly accept (another tenant's token opens that tenant's data).
  */
-export function withClaims (acquired: AcquiredToken): TenantToken {
+export function readClaims (acquired: AcquiredToken): TokenClaims {
   const payload = acquired.accessToken.split('.')[1]
   if (acquired.accessToken === '' || payload === undefined) {
     throw new TokenError('invalid-response', 'Entra ID returned an empty or malformed access token')
   }
-  let claims: { tid?: unknown, roles?: unknown }
+  let claims: { tid?: unknown, aud?: unknown, roles?: unknown }
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
   } catch {
+    throw new TokenError('invalid-response', 'Entra ID returned an access token whose claims cannot be read')
+  }
+  if (typeof claims !== 'object' || claims === null) {
     throw new TokenError('invalid-response', 'Entra ID returned an access token whose claims cannot be read')
   }
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : []
@@ -20,6 +24,7 @@ export function withClaims (acquired: AcquiredToken): TenantToken {
     accessToken: acquired.accessToken,
     expiresOn: acquired.expiresOn,
     tid: typeof claims.tid === 'string' ? claims.tid.toLowerCase() : '',
+    aud: typeof claims.aud === 'string' ? claims.aud : '',
     roles: sharedRoles(roles)
   }
 }

@@ -39,7 +39,8 @@ export function classify (err: unknown, tenantId: string): TokenError {
     'not-onboarded': `the gateway's app is not consented in tenant ${tenantId}`,
     'bad-credential': 'Entra ID rejected the gateway\'s app credential (expired or wrong secret or certificate)',
     transient: `Entra ID could not issue a token for tenant ${tenantId} right now`,
-    'invalid-response': `Entra ID gave an unusable answer for tenant ${tenantId}`
+    'invalid-response': `Entra ID gave an unusable answer for tenant ${tenantId}`,
+    'wrong-token': `Entra ID handed over a token of another tenant or resource for tenant ${tenantId}`
   }
   return new TokenError(kind, `${what[kind]} (${detail.slice(0, 120)})`, code)
 }

@@ -1,4 +1,5 @@
-import type { AcquiredToken, SharedTokenStore, TokenSource } from './types.js'
+import { checkToken, TokenMismatch, type TokenOrigin } from './check.js'
+import type { AcquiredToken, SharedTokenStore, TenantToken, TokenSource } from './types.js'
 
 /** How a replica waits for another replica's token request. */
 export interface SharedWait {
@@ -12,9 +13,9 @@ export interface SharedWait {
 
 export const DEFAULT_SHARED_WAIT: SharedWait = { lockMs: 10_000, pollMs: 50, maxWaitMs: 10_000 }
 
-/** A token and whether it came from the shared store (another replica's request) or from the source. */
+/** A checked token and whether it came from the shared store (another replica's request) or from the source. */
 export interface Fetched {
-  readonly token: AcquiredToken
+  readonly token: TenantToken
   readonly shared: boolean
 }
 
@@ -27,6 +28,8 @@ export type Fetch = (tenantId: string, requestId: string, floor: number) => Prom
 export interface SharedAcquireOptions {
   readonly source: TokenSource
   readonly shared?: SharedTokenStore | undefined
+  /** the configured Defender resource every token must be for */
+  readonly resource: string
   readonly skewMs: number
   readonly wait?: SharedWait | undefined
   readonly now: () => number
@@ -47,26 +50,42 @@ async function safely<T> (op: () => Promise<T>, fallback: T): Promise<T> {
  * The shared store in front of the source: a valid shared token is used as is; otherwise one replica
  * (the lock holder) asks Entra ID and publishes, and the others wait for its token. The store never
  * decides an outcome: whatever it throws counts as "nothing shared" / "lock is yours", so a broken
- * store means each replica asks Entra ID itself, as it would without one.
+ * store means each replica asks Entra ID itself, as it would without one. Every token, from the source
+ * or the store, passes `admit` before anyone uses or publishes it.
  */
 export function createSharedAcquire (options: SharedAcquireOptions): Fetch {
   const { source, shared, skewMs, now } = options
+
+  /**
+   * The choke point: checks a token's tenant and resource. A token that fails is removed from the shared
+   * store too (a replica that published it, or a poisoned key, must not hand it to anyone else).
+   */
+  const admit = async (tenantId: string, token: AcquiredToken, origin: TokenOrigin): Promise<TenantToken> => {
+    try {
+      return checkToken(token, { tenantId, resource: options.resource }, origin)
+    } catch (err) {
+      if (err instanceof TokenMismatch && shared !== undefined) await safely(async () => { await shared.delete(tenantId) }, undefined)
+      throw err
+    }
+  }
+
   if (shared === undefined) {
-    return async (tenantId, requestId) => ({ token: await source.acquire(tenantId, requestId), shared: false })
+    return async (tenantId, requestId) => ({ token: await admit(tenantId, await source.acquire(tenantId, requestId), 'entra'), shared: false })
   }
   const store: SharedTokenStore = shared
   const wait = options.wait ?? DEFAULT_SHARED_WAIT
   const polls = Math.max(1, Math.ceil(wait.maxWaitMs / wait.pollMs))
 
-  const read = async (tenantId: string, floor: number): Promise<AcquiredToken | undefined> => {
+  const read = async (tenantId: string, floor: number): Promise<TenantToken | undefined> => {
     const found = await safely(async () => await store.get(tenantId), undefined)
-    return found !== undefined && found.expiresOn - skewMs > now() && found.expiresOn > floor ? found : undefined
+    const fresh = found !== undefined && found.expiresOn - skewMs > now() && found.expiresOn > floor
+    return fresh ? await admit(tenantId, found, 'shared') : undefined
   }
   const lock = async (tenantId: string): Promise<boolean> => await safely(async () => await store.lock(tenantId, wait.lockMs), true)
 
   /** Asks the source and publishes the token for the other replicas. */
   const request = async (tenantId: string, requestId: string): Promise<Fetched> => {
-    const token = await source.acquire(tenantId, requestId)
+    const token = await admit(tenantId, await source.acquire(tenantId, requestId), 'entra')
     await safely(async () => { await store.set(tenantId, token, skewMs) }, undefined)
     return { token, shared: false }
   }

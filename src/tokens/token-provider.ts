@@ -1,47 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { createBackoff, type BackoffPolicy } from './backoff.js'
-import { withClaims } from './claims.js'
+import { TokenMismatch } from './check.js'
 import { classify } from './classify.js'
-import { DEFAULT_REFRESH, realSchedule, refreshAt, type RefreshPolicy, type Schedule } from './refresh.js'
-import { createSharedAcquire, type SharedWait } from './shared-acquire.js'
-import { TokenError, type SharedTokenStore, type TenantToken, type TokenProvider, type TokenSource, type TokenFailure } from './types.js'
+import type { TokenEvents, TokenProviderOptions } from './provider-options.js'
+import { createReacquireGate } from './reacquire.js'
+import { DEFAULT_REFRESH, realSchedule, refreshAt } from './refresh.js'
+import { createSharedAcquire } from './shared-acquire.js'
+import { TokenError, type TenantToken, type TokenProvider } from './types.js'
 
-/** What the provider reports, so metrics and logs stay outside the token logic. */
-export interface TokenEvents {
-  hit (): void
-  /** `background`: a refresh-ahead, not a request, asked */
-  acquired (tenantId: string, seconds: number, background: boolean): void
-  failed (tenantId: string, kind: TokenFailure, seconds: number, message: string, background: boolean): void
-  /** a request was served the old, still valid token while its renewal keeps failing */
-  servedStale? (tenantId: string): void
-  /** a request failed fast because the tenant is backing off */
-  backedOff? (tenantId: string, kind: TokenFailure): void
-  /** a renewal was skipped because nobody used the tenant since its last token */
-  idle? (tenantId: string): void
-  /** a token came from the replicas' shared store (another replica asked Entra ID for it) */
-  shared? (tenantId: string, background: boolean): void
-}
-
-export interface TokenProviderOptions {
-  readonly source: TokenSource
-  /** a token is used until expiresOn minus this */
-  readonly skewMs: number
-  readonly maxTenants: number
-  /** how long a "not onboarded" answer is remembered, so Entra is not asked on every request */
-  readonly negativeTtlMs?: number
-  readonly backoff?: BackoffPolicy
-  /** false turns refresh-ahead off (every renewal then happens on a request) */
-  readonly refresh?: RefreshPolicy | false
-  readonly events?: TokenEvents
-  /** tokens shared by replicas (Redis), below this provider's own cache */
-  readonly shared?: SharedTokenStore | undefined
-  /** how a replica waits for another's token request (tests shorten it) */
-  readonly sharedWait?: SharedWait
-  readonly now?: () => number
-  readonly random?: () => number
-  readonly schedule?: Schedule
-}
+export type { TokenEvents, TokenProviderOptions } from './provider-options.js'
 
 interface Entry {
   readonly token: TenantToken
@@ -80,7 +48,8 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
   const flights = new Map<string, Promise<TenantToken>>()
   // Expiry of a token purged after upstream rejected it, so the same token is not taken back from the shared store.
   const rejected = new LRUCache<string, number>({ max: options.maxTenants })
-  const obtain = createSharedAcquire({ source: options.source, shared: options.shared, skewMs: options.skewMs, wait: options.sharedWait, now })
+  const obtain = createSharedAcquire({ source: options.source, shared: options.shared, resource: options.resource, skewMs: options.skewMs, wait: options.sharedWait, now })
+  const gate = createReacquireGate(options.reacquireCooldownMs ?? 0, options.maxTenants, now)
   let closed = false
 
   const usable = (entry: Entry | undefined): entry is Entry => entry !== undefined && entry.token.expiresOn - options.skewMs > now()
@@ -99,7 +68,7 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
     try {
       const floor = Math.max(tokens.peek(tenantId)?.token.expiresOn ?? 0, rejected.get(tenantId) ?? 0)
       const fetched = await obtain(tenantId, requestId, floor)
-      const token = withClaims(fetched.token)
+      const token = fetched.token
       store(tenantId, token, started)
       backoff.reset(tenantId)
       if (fetched.shared) events.shared?.(tenantId, background)
@@ -111,6 +80,11 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
         // A definite "no" (consent revoked, tenant gone) ends the old token too: not an outage to ride out.
         refusals.set(tenantId, error)
         tokens.delete(tenantId)
+      } else if (error instanceof TokenMismatch) {
+        // The identity path handed over someone else's token: trust nothing cached for the tenant either.
+        tokens.delete(tenantId)
+        events.mismatch?.(error.details, background)
+        error = backoff.fail(tenantId, error)
       } else {
         error = backoff.fail(tenantId, error)
         const entry = tokens.peek(tenantId)
@@ -164,6 +138,29 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
     return blocked
   }
 
+  /** Inside a cool-down window: the window's outcome, i.e. the token it cached, or its failure. */
+  const shareWindow = async (tenantId: string, flight: Promise<TenantToken>): Promise<TenantToken> => {
+    events.reacquire?.(tenantId, 'shared')
+    await flight
+    const entry = tokens.peek(tenantId)
+    if (usable(entry)) return entry.token
+    // Defender rejected the window's token too (it was purged): asking Entra ID again would not help yet.
+    const seconds = Math.max(1, Math.ceil(gate.waitMs(tenantId) / 1000))
+    throw new TokenError('transient', `Defender rejected the new token for tenant ${tenantId} as well; the gateway asks Entra ID again in ${seconds} s`, undefined, seconds)
+  }
+
+  /** Replaces a rejected token or forces a new one: once per tenant per cool-down window, shared. */
+  const reacquire = (tenantId: string, requestId: string): Promise<TenantToken> => {
+    const open = gate.open(tenantId)
+    if (open !== undefined) return shareWindow(tenantId, open)
+    const refused = refuse(tenantId)
+    if (refused !== undefined) return Promise.reject(refused)
+    const flight = start(tenantId, requestId, false)
+    gate.started(tenantId, flight)
+    events.reacquire?.(tenantId, 'started')
+    return flight
+  }
+
   return {
     get (tenantId, requestId) {
       const entry = tokens.get(tenantId)
@@ -174,15 +171,14 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
         if (now() >= entry.refreshAt) renew(tenantId, entry)
         return Promise.resolve(entry.token)
       }
+      // The last token was purged because Defender rejected it: replacing it is a re-acquisition.
+      if (rejected.has(tenantId)) return reacquire(tenantId, requestId)
       const refused = refuse(tenantId)
       if (refused !== undefined) return Promise.reject(refused)
       return start(tenantId, requestId, false)
     },
-    refresh (tenantId, requestId) {
-      const refused = refuse(tenantId)
-      if (refused !== undefined) return Promise.reject(refused)
-      return start(tenantId, requestId, false)
-    },
+    refresh: reacquire,
+    reacquireWaitMs: (tenantId) => gate.waitMs(tenantId),
     purge (tenantId) {
       const entry = tokens.peek(tenantId)
       if (entry !== undefined) rejected.set(tenantId, entry.token.expiresOn)

@@ -1,12 +1,24 @@
-/** An app-only access token for one customer tenant, with the claims the gateway checks. */
-export interface TenantToken {
+/** The claims of an access token as read, before anyone checked whose and for what it is. */
+export interface TokenClaims {
   readonly accessToken: string
   /** epoch ms */
   readonly expiresOn: number
-  /** `tid` claim, lowercase */
+  /** `tid` claim, lowercase ('' when absent) */
   readonly tid: string
+  /** `aud` claim as issued ('' when absent) */
+  readonly aud: string
   /** `roles` claim, lowercase (compared case-insensitively, reference §2.4) */
   readonly roles: ReadonlySet<string>
+}
+
+declare const checked: unique symbol
+
+/**
+ * An app-only access token for one customer tenant that passed `checkToken` (its tenant, the configured
+ * resource). Only check.ts makes one, so a token can be used, cached or published only after the check.
+ */
+export interface TenantToken extends TokenClaims {
+  readonly [checked]: true
 }
 
 /** Raw result of one token request to Entra ID. */
@@ -30,21 +42,28 @@ export interface TokenSource {
  * transient failure the tenant backs off and `get` fails fast unless a valid token exists; failures
  * reject with TokenError. With a SharedTokenStore, a miss or renewal first takes a newer valid token from
  * it, and replicas take a per-tenant lock so that one of them asks Entra ID; the store never fails a call.
+ * Every token it returns passed `checkToken` (tenant and resource); one that fails is purged from memory
+ * and the store and the call rejects with a `wrong-token` TokenError.
  */
 export interface TokenProvider {
   get (tenantId: string, requestId: string): Promise<TenantToken>
   /**
    * Acquires a new token now (joining an acquisition already under way) and replaces the cached one,
-   * e.g. after upstream answered 401 to the cached token. Still refused fast while the tenant is in
-   * backoff or remembered as not onboarded, so a 401 storm cannot hammer Entra ID.
+   * e.g. after upstream answered 401 to the cached token. At most one such re-acquisition per tenant per
+   * cool-down window: every caller in the window shares its result (the token it cached, or its
+   * failure), so a 401 storm or repeated forced refreshes cannot hammer Entra ID. Still refused fast
+   * while the tenant is in backoff or remembered as not onboarded.
    */
   refresh (tenantId: string, requestId: string): Promise<TenantToken>
   /** drop a tenant's cached token (e.g. upstream answered 401 to it) */
   purge (tenantId: string): void
+  /** ms until the tenant's next re-acquisition may ask Entra ID (0: now); callers before then share the last one */
+  reacquireWaitMs (tenantId: string): number
   close (): void
 }
 
-export type TokenFailure = 'not-onboarded' | 'bad-credential' | 'transient' | 'invalid-response'
+/** `wrong-token`: Entra ID (or the shared store) handed over a token of another tenant or resource */
+export type TokenFailure = 'not-onboarded' | 'bad-credential' | 'transient' | 'invalid-response' | 'wrong-token'
 
 /** Why a token could not be had; `message` is safe to show callers (no secrets, no tokens). */
 export class TokenError extends Error {
@@ -79,4 +98,6 @@ export interface SharedTokenStore {
   /** a short lock so that only one replica asks Entra for a tenant; true when this replica holds it */
   lock (tenantId: string, ttlMs: number): Promise<boolean>
   unlock (tenantId: string): Promise<void>
+  /** drops the tenant's shared token (it failed its check: no replica may take it again) */
+  delete (tenantId: string): Promise<void>
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { LoadedConfig } from '../config/load.js'
 import type { ParsedConfig } from '../config/schema.js'
 import { createTokenMetrics, type GatewayMetrics } from '../observability/metrics.js'
+import { createTokenCheckMetrics, type TokenCheckMetrics } from '../observability/token-check-metrics.js'
 import { CLOUDS } from '../regions/clouds.js'
 import { watchCredentialExpiry } from './credentials.js'
 import { createMsalTokenSource } from './msal-source.js'
@@ -11,12 +12,17 @@ import type { SharedTokenStore, TokenProvider, TokenSource } from './types.js'
 
 const DAY_MS = 86_400_000
 
-/** Where tokens come from for a config: the cloud's login host and resource unless a key overrides them. */
-export function tokenEndpoint (config: Pick<ParsedConfig, 'cloud' | 'identity'>): { authorityHost: string, scope: string } {
+/**
+ * Where tokens come from for a config: the cloud's login host and resource unless a key overrides them.
+ * `resource` is also what every token's `aud` is checked against.
+ */
+export function tokenEndpoint (config: Pick<ParsedConfig, 'cloud' | 'identity'>): { authorityHost: string, scope: string, resource: string } {
   const cloud = CLOUDS[config.cloud]
+  const resource = config.identity.resource ?? cloud.resource
   return {
     authorityHost: config.identity.authorityHost ?? cloud.loginHost,
-    scope: `${config.identity.resource ?? cloud.resource}/.default`
+    scope: `${resource}/.default`,
+    resource
   }
 }
 
@@ -39,7 +45,7 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
   const { config } = loaded
   const logger = options.logger.child({ component: 'tokens' })
   const m = createTokenMetrics(metrics.registry)
-  const { authorityHost, scope } = tokenEndpoint(config)
+  const { authorityHost, scope, resource } = tokenEndpoint(config)
   const source = options.tokenSource ?? createMsalTokenSource({
     clientId: config.identity.clientId,
     authorityHost,
@@ -63,12 +69,14 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
   })
   const tokens = createTokenProvider({
     source,
+    resource,
+    reacquireCooldownMs: config.tokens.reacquireCooldownMs,
     skewMs: config.tokens.skewSeconds * 1000,
     maxTenants: config.tokens.maxTenants,
     negativeTtlMs: config.tokens.notOnboardedTtlSeconds * 1000,
     backoff: config.tokens.backoff,
     refresh: config.tokens.refreshAheadSeconds === 0 ? false : { ...DEFAULT_REFRESH, leadMs: config.tokens.refreshAheadSeconds * 1000 },
-    events: tokenEvents(metrics, m, logger),
+    events: tokenEvents(metrics, m, createTokenCheckMetrics(metrics.registry), logger),
     shared: options.shared,
     sharedWait: { lockMs: Math.max(10_000, config.tokens.timeoutMs * 2), pollMs: 50, maxWaitMs: config.tokens.timeoutMs }
   })
@@ -78,12 +86,13 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
       get: tokens.get,
       refresh: tokens.refresh,
       purge: tokens.purge,
+      reacquireWaitMs: tokens.reacquireWaitMs,
       close () { stopWatch(); tokens.close() }
     }
   }
 }
 
-function tokenEvents (metrics: GatewayMetrics, m: ReturnType<typeof createTokenMetrics>, logger: Logger): TokenEvents {
+function tokenEvents (metrics: GatewayMetrics, m: ReturnType<typeof createTokenMetrics>, checks: TokenCheckMetrics, logger: Logger): TokenEvents {
   return {
     hit: () => metrics.tokenCacheHits.inc(),
     acquired (_tenant, seconds, background) {
@@ -102,6 +111,13 @@ function tokenEvents (metrics: GatewayMetrics, m: ReturnType<typeof createTokenM
     servedStale: () => m.staleServed.inc(),
     backedOff: (_tenant, kind) => m.backoffRefusals.inc({ error_class: kind }),
     idle: () => m.refreshes.inc({ outcome: 'skipped_idle' }),
-    shared: () => m.sharedHits.inc()
+    shared: () => m.sharedHits.inc(),
+    mismatch (details, background) {
+      checks.checkFailures.inc({ reason: details.reason, origin: details.origin })
+      // Both tenant ids and the audience, never the token: enough to tell a misrouted identity path.
+      logger.error({ tenant: details.tenantId, tokenTenant: details.tokenTenant, audience: details.audience, reason: details.reason, origin: details.origin, background },
+        'token failed its check (another tenant or resource); purged from memory and the shared store, nothing forwarded')
+    },
+    reacquire: (_tenant, outcome) => checks.reacquisitions.inc({ outcome })
   }
 }

@@ -2,9 +2,12 @@ import t from 'tap'
 import { call, startWorld, withKey, TENANT_A, type TestWorld } from '../helper.js'
 
 // Defender answering 401 rejects the gateway's token, never the caller: purge, re-acquire once, replay
-// idempotent requests once, never a POST, and never pass the 401 on.
+// idempotent requests once, never a POST, and never pass the 401 on. The re-acquisition cool-down is off
+// here so each test starts from a fresh token (reacquire.test.ts covers the cool-down).
 let world: TestWorld
-t.before(async () => { world = await startWorld({ config: (base) => ({ ...base, upstream: { ...base.upstream, regions: { eu: base.upstream.regions.eu } } }) }) })
+t.before(async () => {
+  world = await startWorld({ config: (base) => ({ ...base, tokens: { reacquireCooldownMs: 0 }, upstream: { ...base.upstream, regions: { eu: base.upstream.regions.eu } } }) })
+})
 t.teardown(async () => { await world.close() })
 
 const errorOf = (text: string): { code: string, message: string } => JSON.parse(text).error

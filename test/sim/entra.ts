@@ -16,6 +16,11 @@ export type EntraFault =
   | { kind: 'non-json', status: number }
   /** holds each request until the promise settles, then answers normally (a per-request latency hook) */
   | { kind: 'wait', until: Promise<void> }
+  /**
+   * a misrouted identity path: a validly signed token whose `tid` is `tenant` (roles as granted there)
+   * and/or whose `aud` is `audience`, instead of the requested tenant's and resource's
+   */
+  | { kind: 'token', tenant?: string, audience?: string, times?: number }
 
 export interface EntraSimOptions {
   ca: TestCa
@@ -80,7 +85,7 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
   function takeFault (tenant: string): EntraFault | undefined {
     const k = faults.has(tenant) ? tenant : '*'
     const f = faults.get(k)
-    if (f?.kind === 'status' && f.times !== undefined) {
+    if ((f?.kind === 'status' || f?.kind === 'token') && f.times !== undefined) {
       if (f.times <= 1) faults.delete(k)
       else faults.set(k, { ...f, times: f.times - 1 })
     }
@@ -93,6 +98,7 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     switch (f.kind) {
       case 'latency': await sleep(f.ms); return false
       case 'wait': await f.until; return false
+      case 'token': return false
       case 'hang': return true
       case 'empty':
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': 0 }).end()
@@ -137,16 +143,19 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')))
     lastForms.set(tenant, form)
     const corr = query.get('client-request-id') ?? form['client-request-id'] ?? undefined
-    if (await applyFault(takeFault(tenant), res, corr)) return
+    const fault = takeFault(tenant)
+    if (await applyFault(fault, res, corr)) return
     if (!GUID_RE.test(tenant)) { sendEntraError(res, errors.tenantNotFound(rawTenant), corr); return }
     const failure = check(tenant, form)
     if (failure !== undefined) { sendEntraError(res, failure, corr); return }
+    const swap = fault?.kind === 'token' ? fault : undefined
+    const issuedFor = swap?.tenant?.toLowerCase() ?? tenant
     const accessToken = signAccessToken({
       key,
-      audience,
-      tenant,
+      audience: swap?.audience ?? audience,
+      tenant: swap?.tenant ?? tenant,
       clientId: opts.clientId,
-      roles: grants.get(tenant) ?? [],
+      roles: grants.get(issuedFor) ?? [],
       lifetimeSec: lifetime,
       viaAssertion: form.client_assertion !== undefined
     })

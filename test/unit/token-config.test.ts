@@ -93,10 +93,12 @@ t.test('identity problems, all at once', async (t) => {
 t.test('token settings have defaults and bounds', async (t) => {
   const { tokens, identity } = load({ secret: { fromEnv: 'OLD' } }).config
   t.same({ ...tokens, backoff: { ...tokens.backoff } }, {
-    skewSeconds: 300, maxTenants: 50_000, timeoutMs: 10_000, refreshAheadSeconds: 600, notOnboardedTtlSeconds: 30, backoff: { initialMs: 1000, maxMs: 60_000 }
+    skewSeconds: 300, maxTenants: 50_000, timeoutMs: 10_000, refreshAheadSeconds: 600, reacquireCooldownMs: 30_000, notOnboardedTtlSeconds: 30, backoff: { initialMs: 1000, maxMs: 60_000 }
   })
   t.equal(identity.expiryWarningDays, 30)
   t.throws(() => load({ secret: { fromEnv: 'OLD' } }, { tokens: { backoff: { initialMs: -1 } } }), /tokens\.backoff\.initialMs/)
+  t.throws(() => load({ secret: { fromEnv: 'OLD' } }, { tokens: { reacquireCooldownMs: -1 } }), /tokens\.reacquireCooldownMs/)
+  t.equal(load({ secret: { fromEnv: 'OLD' } }, { tokens: { reacquireCooldownMs: 0 } }).config.tokens.reacquireCooldownMs, 0, '0: single-flight only')
 })
 
 t.test('the cloud picks the login host and the token scope; each can be overridden', async (t) => {
@@ -109,6 +111,6 @@ t.test('the cloud picks the login host and the token scope; each can be overridd
   ]
   for (const [cloud, overrides, authorityHost, scope] of rows) {
     const { config } = load({ secret: { fromEnv: 'OLD' }, ...overrides }, { cloud })
-    t.same(tokenEndpoint(config), { authorityHost, scope }, `${cloud} ${JSON.stringify(overrides)}`)
+    t.same(tokenEndpoint(config), { authorityHost, scope, resource: scope.replace(/\/\.default$/, '') }, `${cloud} ${JSON.stringify(overrides)}`)
   }
 })

@@ -3,10 +3,13 @@ import type { Schedule } from '../../src/tokens/refresh.js'
 
 /** Shared fakes for the token unit tests: a clock that runs timers when told, and a scripted source. */
 
-/** A JWT-shaped token with the claims the provider reads (signature irrelevant here). */
+/** The resource the unit tests' providers expect (the public cloud's, as wiring derives it). */
+export const RESOURCE = 'https://api.securitycenter.microsoft.com'
+
+/** A JWT-shaped token with the claims the provider reads (signature irrelevant here); `aud` is RESOURCE unless given. */
 export function jwt (claims: Record<string, unknown>): string {
   const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url')
-  return `${part({ alg: 'none' })}.${part(claims)}.sig`
+  return `${part({ alg: 'none' })}.${part({ aud: RESOURCE, ...claims })}.sig`
 }
 
 export interface FakeClock {

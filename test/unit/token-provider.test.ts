@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createTokenProvider, type TokenEvents } from '../../src/tokens/token-provider.js'
 import { TokenError } from '../../src/tokens/types.js'
-import { failure, fakeClock, fakeSource, jwt } from './token-fakes.js'
+import { failure, fakeClock, fakeSource, jwt, RESOURCE } from './token-fakes.js'
 
 const TENANT = '11111111-1111-4111-8111-111111111111'
 const OTHER = '22222222-2222-4222-8222-222222222222'
@@ -15,7 +15,7 @@ function setup (negativeTtlMs?: number) {
     acquired: () => seen.push('acquired'),
     failed: (_t, kind) => seen.push(`failed:${kind}`)
   }
-  const provider = createTokenProvider({ source, skewMs: 300_000, maxTenants: 10, negativeTtlMs, events, now: () => clock.now, schedule: clock.schedule, random: () => 0.5 })
+  const provider = createTokenProvider({ source, resource: RESOURCE, skewMs: 300_000, maxTenants: 10, negativeTtlMs, events, now: () => clock.now, schedule: clock.schedule, random: () => 0.5 })
   return { clock, source, seen, provider }
 }
 
@@ -87,9 +87,10 @@ t.test('unusable tokens are invalid-response failures', async (t) => {
   t.match(await failure(provider.get(TENANT, 'r')), { kind: 'invalid-response' })
   clock.now += 60_000
   source.next.push(async () => ({ accessToken: jwt({ roles: 'not-a-list' }), expiresOn: Date.now() + 3600_000 }))
-  const odd = await provider.get(TENANT, 'r')
-  t.equal(odd.tid, '', 'a token without tid never matches a tenant')
-  t.equal(odd.roles.size, 0)
+  t.match(await failure(provider.get(TENANT, 'r')), { kind: 'wrong-token' }, 'a token without tid never matches a tenant')
+  clock.now += 60_000
+  source.next.push(async () => ({ accessToken: jwt({ tid: TENANT, roles: 'not-a-list' }), expiresOn: Date.now() + 3600_000 }))
+  t.equal((await provider.get(TENANT, 'r')).roles.size, 0, 'roles that are not a list grant nothing')
 })
 
 t.test('a TokenError thrown by the source keeps its class', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createTokenProvider, type TokenEvents } from '../../src/tokens/token-provider.js'
 import type { TokenProviderOptions } from '../../src/tokens/token-provider.js'
-import { failure, fakeClock, fakeSource, held, jwt, msalError, settle, tokenError } from './token-fakes.js'
+import { failure, fakeClock, fakeSource, held, jwt, msalError, RESOURCE, settle, tokenError } from './token-fakes.js'
 
 // Token lifecycle against a fake clock: refresh-ahead, idle tenants, stale-if-error, backoff, refresh().
 const A = '11111111-1111-4111-8111-111111111111'
@@ -20,10 +20,13 @@ function setup (extra: Partial<TokenProviderOptions> = {}) {
     servedStale: () => seen.push('stale'),
     backedOff: (_t, kind) => seen.push(`backed-off:${kind}`),
     idle: () => seen.push('idle'),
-    shared: (_t, background) => seen.push(background ? 'refreshed-shared' : 'shared')
+    shared: (_t, background) => seen.push(background ? 'refreshed-shared' : 'shared'),
+    mismatch: (d, background) => seen.push(`${background ? 'refresh-' : ''}mismatch:${d.reason}`),
+    reacquire: (_t, outcome) => seen.push(`reacquire:${outcome}`)
   }
   const provider = createTokenProvider({
     source,
+    resource: RESOURCE,
     skewMs: 5 * MIN,
     maxTenants: 10,
     events,
@@ -246,7 +249,7 @@ t.test('a renewal due while the tenant backs off waits for the backoff to end', 
 
 t.test('without events or injected time the provider still works (real timers, no reports)', async (t) => {
   const source = fakeSource({ now: Date.now() })
-  const provider = createTokenProvider({ source, skewMs: 0, maxTenants: 2 })
+  const provider = createTokenProvider({ source, resource: RESOURCE, skewMs: 0, maxTenants: 2 })
   source.next.push(msalError(503))
   await failure(provider.get(A, 'r'))
   await provider.get(B, 'r')

@@ -5,7 +5,7 @@ import { createMetrics } from '../../src/observability/metrics.js'
 import { createTokenProvider, type TokenEvents, type TokenProviderOptions } from '../../src/tokens/token-provider.js'
 import type { AcquiredToken, SharedTokenStore } from '../../src/tokens/types.js'
 import { createGatewayTokens } from '../../src/tokens/wiring.js'
-import { fakeClock, fakeSource, held, jwt, type FakeClock, type FakeSource } from './token-fakes.js'
+import { fakeClock, fakeSource, held, jwt, RESOURCE, type FakeClock, type FakeSource } from './token-fakes.js'
 
 // The provider with a second-level token cache shared by replicas (Redis in production, a map here).
 const A = '11111111-1111-4111-8111-111111111111'
@@ -45,6 +45,10 @@ function fakeStore (): FakeStore {
     async unlock (tenantId) {
       store.calls.push('unlock')
       store.locks.delete(tenantId)
+    },
+    async delete (tenantId) {
+      store.calls.push('delete')
+      store.tokens.delete(tenantId)
     }
   }
   return store
@@ -61,7 +65,7 @@ function replica (clock: FakeClock, shared: SharedTokenStore, extra: Partial<Tok
     failed: (_t, kind) => seen.push(`failed:${kind}`),
     shared: (_t, background) => seen.push(background ? 'refreshed-shared' : 'shared')
   }
-  const provider = createTokenProvider({ source, skewMs: SKEW, maxTenants: 10, events, now: () => clock.now, schedule: clock.schedule, random: () => 0, shared, sharedWait: WAIT, ...extra })
+  const provider = createTokenProvider({ source, resource: RESOURCE, skewMs: SKEW, maxTenants: 10, events, now: () => clock.now, schedule: clock.schedule, random: () => 0, shared, sharedWait: WAIT, ...extra })
   return { source, seen, provider }
 }
 
@@ -80,7 +84,7 @@ t.test('a valid shared token is used without asking the source, then served from
   t.same(store.calls, ['get'], 'one shared lookup; the second get was a local hit')
   t.same(seen, ['shared', 'hit'])
   // Default wait policy and no `shared` event handler: still a shared hit.
-  const quiet = createTokenProvider({ source, skewMs: SKEW, maxTenants: 10, now: () => clock.now, shared: store })
+  const quiet = createTokenProvider({ source, resource: RESOURCE, skewMs: SKEW, maxTenants: 10, now: () => clock.now, shared: store })
   t.equal((await quiet.get(A, 'r')).accessToken, published.accessToken)
   t.same(source.calls, [])
 })
@@ -150,13 +154,14 @@ t.test('a store that fails or knows nothing never fails a request: the source is
     get () { throw new Error('sync boom') },
     async set () { throw new Error('boom') },
     async lock () { throw new Error('boom') },
-    async unlock () { throw new Error('boom') }
+    async unlock () { throw new Error('boom') },
+    async delete () { throw new Error('boom') }
   }
   const one = replica(clock, broken)
   t.equal((await one.provider.get(A, 'r')).tid, A)
   t.same(one.source.calls, [A])
   // What the Redis store answers while Redis is down: nothing shared, and the lock is yours.
-  const down: SharedTokenStore = { get: async () => undefined, set: async () => {}, lock: async () => true, unlock: async () => {} }
+  const down: SharedTokenStore = { get: async () => undefined, set: async () => {}, lock: async () => true, unlock: async () => {}, delete: async () => {} }
   const two = replica(clock, down)
   t.equal((await two.provider.get(A, 'r')).tid, A)
   t.same(two.source.calls, [A])
