@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createRateBudgets } from '../../src/limits/create-budgets.js'
+import { createRedisBudgetStore } from '../../src/redis/budget-store.js'
 import { reconnectDelay } from '../../src/redis/connection.js'
 import { createRedisTokenStore } from '../../src/redis/token-store.js'
 import { startRedis } from '../redis-server.js'
@@ -22,8 +23,8 @@ t.test('Redis killed mid-run: local answers, metric and log, then sharing resume
   const one = await connect(server.url)
   const two = await connect(server.url)
   t.teardown(async () => { await one.redis.close(); await two.redis.close() })
-  const first = createRateBudgets(limits, { redis: one.redis, metrics: one.metrics })
-  const second = createRateBudgets(limits, { redis: two.redis, metrics: two.metrics })
+  const first = createRateBudgets(limits, { store: createRedisBudgetStore(one.redis), metrics: one.metrics })
+  const second = createRateBudgets(limits, { store: createRedisBudgetStore(two.redis), metrics: two.metrics })
   const store = createRedisTokenStore({ redis: one.redis, keyMaterial: KEY })
   t.equal(await one.gauge(), 1, 'redis_up is 1 while connected')
   t.ok(one.logs.some((l) => l.msg === 'redis connected; budgets and tokens are shared across replicas'))
@@ -71,7 +72,7 @@ t.test('a slow Redis is abandoned per call, logged once, and used again when it 
   const one = await connect(server.url, { commandTimeoutMs: 100 })
   const admin = await connect(server.url)
   t.teardown(async () => { await one.redis.close(); await admin.redis.close() })
-  const budgets = createRateBudgets(limits, { redis: one.redis })
+  const budgets = createRateBudgets(limits, { store: createRedisBudgetStore(one.redis) })
   // Paused for 1 s (our calls time out after 100 ms); it ends by itself, since an UNPAUSE would wait too.
   await admin.redis.client.call('CLIENT', 'PAUSE', '1000', 'ALL')
   t.ok((await budgets.take(A, 'default', 'x')).ok, 'answered locally')
@@ -93,7 +94,7 @@ t.test('no Redis at start: whenReady says so and everything is local', async (t)
   t.teardown(async () => await one.redis.close())
   t.equal(await one.redis.whenReady(50), false)
   t.equal(await one.gauge(), 0)
-  const budgets = createRateBudgets(limits, { redis: one.redis })
+  const budgets = createRateBudgets(limits, { store: createRedisBudgetStore(one.redis) })
   t.ok((await budgets.take(A, 'default', 'x')).ok)
   t.equal(await one.fallbacks('take'), 1)
 })
