@@ -12,7 +12,8 @@ export type OpenReason = 'timeout' | 'error' | 'disconnected'
 export interface OpenState { readonly kind: 'open', readonly generation: number, readonly since: number, readonly probeAt: number }
 
 export type BreakerState =
-  | { readonly kind: 'closed', readonly generation: number }
+  /** `since`: when it (last) closed */
+  | { readonly kind: 'closed', readonly generation: number, readonly since: number }
   | OpenState
   | { readonly kind: 'probing', readonly generation: number, readonly since: number }
 
@@ -40,16 +41,18 @@ export function initialState (now: number, probeAt: number): OpenState {
 }
 
 /**
- * The next state; `delayMs` is the (jittered) wait before the next probe. A failed call is probed at
- * once (one slow answer, e.g. from a stalled event loop, must not cost a whole interval of local
- * answers); a lost connection waits, as ioredis's reconnect closes the breaker by itself.
+ * The next state; `delayMs` is the (jittered) wait before the next probe. A failure after a calm spell
+ * is probed at once (one slow answer, e.g. from a stalled event loop, must not cost a whole interval
+ * of local answers); one within `delayMs` of the last close waits, so a Redis that answers PING but
+ * not our calls costs one timeout per interval, not one per request. A lost connection waits too, as
+ * ioredis's reconnect closes the breaker by itself.
  */
 export function nextState (state: BreakerState, event: BreakerEvent, now: number, delayMs: number): BreakerState {
-  const close = (): BreakerState => ({ kind: 'closed', generation: state.generation + 1 })
+  const close = (): BreakerState => ({ kind: 'closed', generation: state.generation + 1, since: now })
   const open = (since: number, probeAt = now + delayMs): BreakerState => ({ kind: 'open', generation: state.generation, since, probeAt })
   switch (state.kind) {
     case 'closed':
-      if (event.type === 'failure' && event.generation === state.generation) return open(now, now)
+      if (event.type === 'failure' && event.generation === state.generation) return open(now, now - state.since >= delayMs ? now : now + delayMs)
       if (event.type === 'disconnected') return open(now)
       return state
     case 'open':

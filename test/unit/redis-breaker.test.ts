@@ -9,7 +9,8 @@ import { reportBreaker } from '../../src/redis/breaker-report.js'
 
 const NOW = 10_000
 const DELAY = 700
-const closed: BreakerState = { kind: 'closed', generation: 3 }
+const closed: BreakerState = { kind: 'closed', generation: 3, since: 1_000 }
+const justClosed: BreakerState = { kind: 'closed', generation: 3, since: NOW - DELAY + 1 }
 const open: BreakerState = { kind: 'open', generation: 3, since: 5_000, probeAt: 9_000 }
 const probing: BreakerState = { kind: 'probing', generation: 3, since: 5_000 }
 const failure = (generation: number): BreakerEvent => ({ type: 'failure', generation, reason: 'timeout' })
@@ -17,18 +18,19 @@ const failure = (generation: number): BreakerEvent => ({ type: 'failure', genera
 t.test('nextState: every (state, event) pair', async (t) => {
   const cases: Array<[string, BreakerState, BreakerEvent, BreakerState]> = [
     ['a failure opens a closed breaker, with a probe at once', closed, failure(3), { kind: 'open', generation: 3, since: NOW, probeAt: NOW }],
+    ['a failure within an interval of the last close waits an interval for its probe (PING answers, calls do not)', justClosed, failure(3), { kind: 'open', generation: 3, since: NOW, probeAt: NOW + DELAY }],
     ['a failure of a call begun before the last close is ignored', closed, failure(2), closed],
     ['a lost connection opens it', closed, { type: 'disconnected' }, { kind: 'open', generation: 3, since: NOW, probeAt: NOW + DELAY }],
     ['closed ignores connected', closed, { type: 'connected' }, closed],
     ['closed ignores a stray probe result', closed, { type: 'probe_failed' }, closed],
     ['closed ignores a stray probe timer', closed, { type: 'probe_due' }, closed],
     ['open: the timer starts a probe, the outage start is kept', open, { type: 'probe_due' }, probing],
-    ['open: a reconnect closes it, in a new generation', open, { type: 'connected' }, { kind: 'closed', generation: 4 }],
+    ['open: a reconnect closes it, in a new generation', open, { type: 'connected' }, { kind: 'closed', generation: 4, since: NOW }],
     ['open ignores more failures (no call is admitted anyway)', open, failure(3), open],
     ['open ignores disconnected', open, { type: 'disconnected' }, open],
     ['open ignores a stale probe answer', open, { type: 'probe_ok' }, open],
-    ['probing: an answer closes it', probing, { type: 'probe_ok' }, { kind: 'closed', generation: 4 }],
-    ['probing: a reconnect closes it', probing, { type: 'connected' }, { kind: 'closed', generation: 4 }],
+    ['probing: an answer closes it', probing, { type: 'probe_ok' }, { kind: 'closed', generation: 4, since: NOW }],
+    ['probing: a reconnect closes it', probing, { type: 'connected' }, { kind: 'closed', generation: 4, since: NOW }],
     ['probing: no answer opens it again, same outage, next probe later', probing, { type: 'probe_failed' }, { kind: 'open', generation: 3, since: 5_000, probeAt: NOW + DELAY }],
     ['probing ignores failures of old calls', probing, failure(3), probing],
     ['probing ignores disconnected (the probe fails by itself)', probing, { type: 'disconnected' }, probing]
@@ -102,7 +104,7 @@ t.test('driver: open until connected, one failure opens it, probes on a jittered
   const generation = breaker.admit() as number
   t.equal(generation, 1)
 
-  now = 50
+  now = 1000
   t.equal(breaker.report({ type: 'failure', generation, reason: 'timeout' }), true, 'one failure opens it')
   for (let i = 0; i < 1000; i++) t.equal(breaker.admit(), undefined, `request ${i} skips Redis at once`)
   t.equal(probe.calls(), 0, 'requests never probe: only the timer does')
@@ -115,14 +117,17 @@ t.test('driver: open until connected, one failure opens it, probes on a jittered
   await probe.answer(false)
   t.equal(breaker.state().kind, 'open', 'no answer: open again')
   t.same(timers.pending(), [700], 'and the next probe armed, jittered')
-  now = 750
+  now = 1700
   timers.fire()
   await probe.answer(true)
   t.equal(breaker.state().kind, 'closed', 'an answer closes it')
   t.equal(breaker.admit(), 2, 'in a new generation')
   t.equal(breaker.report({ type: 'failure', generation, reason: 'error' }), false, 'a late failure of a call from before the outage does not reopen it')
   t.equal(breaker.admit(), 2)
-  t.same(changes, ['open>closed:connected', 'closed>open:failure', 'open>probing:probe_due', 'probing>open:probe_failed', 'open>probing:probe_due', 'probing>closed:probe_ok'])
+  now = 1800
+  t.equal(breaker.report({ type: 'failure', generation: 2, reason: 'timeout' }), true, 'a Redis that answers PING but not our calls fails again')
+  t.same(timers.pending(), [700], 'so soon after closing: the next probe waits an interval (one timeout per interval, not per request)')
+  t.same(changes, ['open>closed:connected', 'closed>open:failure', 'open>probing:probe_due', 'probing>open:probe_failed', 'open>probing:probe_due', 'probing>closed:probe_ok', 'closed>open:failure'])
 })
 
 t.test('driver: a reconnect closes an open breaker and cancels its probe; stop ends everything', async (t) => {
@@ -167,19 +172,19 @@ t.test('report: state gauge, opens by reason, time in fallback (an outage in pro
   t.equal(await value('defender_gateway_redis_breaker_state'), 1, 'starts open')
   now = 2000
   t.equal(await value('defender_gateway_redis_fallback_seconds_total'), 2, 'before the first connection counts')
-  report.onChange(initialState(0, 0), { kind: 'closed', generation: 1 }, { type: 'connected' })
+  report.onChange(initialState(0, 0), { kind: 'closed', generation: 1, since: 2000 }, { type: 'connected' })
   now = 3000
   t.equal(await value('defender_gateway_redis_fallback_seconds_total'), 2, 'not while closed')
-  report.onChange({ kind: 'closed', generation: 1 }, { kind: 'open', generation: 1, since: 3000, probeAt: 3100 }, failure(1))
+  report.onChange({ kind: 'closed', generation: 1, since: 2000 }, { kind: 'open', generation: 1, since: 3000, probeAt: 3100 }, failure(1))
   now = 3500
   t.equal(await value('defender_gateway_redis_fallback_seconds_total'), 2.5, 'an outage in progress counts at each scrape')
   report.onChange({ kind: 'open', generation: 1, since: 3000, probeAt: 3100 }, { kind: 'probing', generation: 1, since: 3000 }, { type: 'probe_due' })
   t.equal(await value('defender_gateway_redis_breaker_state'), 2, 'probing')
   now = 4000
-  report.onChange({ kind: 'probing', generation: 1, since: 3000 }, { kind: 'closed', generation: 2 }, { type: 'probe_ok' })
+  report.onChange({ kind: 'probing', generation: 1, since: 3000 }, { kind: 'closed', generation: 2, since: 4000 }, { type: 'probe_ok' })
   t.equal(await value('defender_gateway_redis_breaker_state'), 0)
   t.equal(await value('defender_gateway_redis_fallback_seconds_total'), 3)
-  report.onChange({ kind: 'closed', generation: 2 }, { kind: 'open', generation: 2, since: 4000, probeAt: 4100 }, { type: 'disconnected' })
+  report.onChange({ kind: 'closed', generation: 2, since: 4000 }, { kind: 'open', generation: 2, since: 4000, probeAt: 4100 }, { type: 'disconnected' })
   t.same((await metrics.opens.get()).values.map((v) => [v.labels.reason, v.value]), [['timeout', 1], ['disconnected', 1]])
   t.same(lines.map((l) => [l.msg, l.outageMs]), [['redis answered a probe; breaker closed, budgets and tokens are shared again', 1000]])
   now = 5000
