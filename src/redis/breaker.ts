@@ -33,8 +33,8 @@ export type BreakerEvent =
 export const STATE_VALUE = { closed: 0, open: 1, probing: 2 } as const
 
 /**
- * Before the first connection: open (the gateway starts on local state), not counted as an outage,
- * with the first probe at `probeAt`.
+ * Before the first connection: open (the gateway starts on local state; not counted in the opens,
+ * though its time in fallback is), with the first probe at `probeAt`.
  */
 export function initialState (now: number, probeAt: number): OpenState {
   return { kind: 'open', generation: 0, since: now, probeAt }
