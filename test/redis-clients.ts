@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { createMetrics, createRedisMetrics, type GatewayMetrics } from '../src/observability/metrics.js'
+import { createRedisBreakerMetrics, type RedisBreakerMetrics } from '../src/observability/redis-breaker-metrics.js'
 import { createSharedRedis, type SharedRedis } from '../src/redis/connection.js'
 
 /** A SharedRedis for tests, with its metrics and every log line it wrote. */
@@ -8,12 +9,15 @@ export interface TestConnection {
   readonly redis: SharedRedis
   readonly metrics: GatewayMetrics
   readonly logs: Array<Record<string, unknown>>
+  readonly breaker: RedisBreakerMetrics
   gauge (): Promise<number | undefined>
+  /** calls of `operation` abandoned after the command timeout */
+  timeouts (operation: string): Promise<number>
   fallbacks (operation: string): Promise<number>
 }
 
 /** Connects to a test Redis and waits until it is ready (unless `wait` is false). */
-export async function connect (url: string, options: { commandTimeoutMs?: number, wait?: boolean } = {}): Promise<TestConnection> {
+export async function connect (url: string, options: { commandTimeoutMs?: number, probeIntervalMs?: number, wait?: boolean } = {}): Promise<TestConnection> {
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _enc, cb) {
@@ -23,19 +27,24 @@ export async function connect (url: string, options: { commandTimeoutMs?: number
   })
   const metrics = createMetrics('test')
   const redisMetrics = createRedisMetrics(metrics.registry)
+  const breaker = createRedisBreakerMetrics(metrics.registry)
   const redis = createSharedRedis({
     url,
     keyPrefix: 'test:',
     commandTimeoutMs: options.commandTimeoutMs ?? 1000,
     connectTimeoutMs: 1000,
+    probeIntervalMs: options.probeIntervalMs ?? 1000,
     logger: pino({ level: 'debug' }, sink),
-    metrics: redisMetrics
+    metrics: redisMetrics,
+    breakerMetrics: breaker
   })
   if (options.wait !== false && !await redis.whenReady(10_000)) throw new Error('test redis did not become ready')
   return {
     redis,
     metrics,
     logs,
+    breaker,
+    timeouts: async (operation) => (await breaker.commandTimeouts.get()).values.find((v) => v.labels.operation === operation)?.value ?? 0,
     gauge: async () => (await redisMetrics.up.get()).values[0]?.value,
     fallbacks: async (operation) => (await redisMetrics.fallbacks.get()).values.find((v) => v.labels.operation === operation)?.value ?? 0
   }

@@ -13,6 +13,10 @@ export interface TestRedis {
   kill (): Promise<void>
   /** starts again on the same port, empty */
   restart (): Promise<void>
+  /** SIGSTOP: a hung Redis (process alive, socket open, no answers); `stop()` and `kill()` resume it first */
+  pause (): void
+  /** SIGCONT */
+  resume (): void
   stop (): Promise<void>
 }
 
@@ -53,6 +57,7 @@ export async function startRedis (): Promise<TestRedis> {
     child = undefined
     if (running === undefined || running.exitCode !== null) return
     const exited = once(running, 'exit')
+    running.kill('SIGCONT')
     running.kill('SIGKILL')
     await exited
   }
@@ -60,6 +65,8 @@ export async function startRedis (): Promise<TestRedis> {
     port,
     url: `redis://127.0.0.1:${port}`,
     kill,
+    pause () { child?.kill('SIGSTOP') },
+    resume () { child?.kill('SIGCONT') },
     async restart () {
       await kill()
       child = await launch(port, dir)

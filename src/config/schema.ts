@@ -143,7 +143,9 @@ const redisSchema = z.strictObject({
   keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,32}$/, 'must be 1-32 letters, digits or : _ . -').default('dgw:'),
   /** a Redis call slower than this is abandoned and served from local state */
   commandTimeoutMs: z.number().int().positive().max(10_000).default(500),
-  connectTimeoutMs: z.number().int().positive().max(60_000).default(2000)
+  connectTimeoutMs: z.number().int().positive().max(60_000).default(2000),
+  /** mean wait (jittered ±50%) between PINGs while a failed Redis is skipped; the first answer resumes sharing */
+  probeIntervalMs: z.number().int().min(10).max(60_000).default(1000)
 })
 
 const classLimitSchema = z.strictObject({

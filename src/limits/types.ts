@@ -1,3 +1,5 @@
+import type { Verdict, Window } from './window.js'
+
 /** The outcome of asking for one call of a (tenant, rate class) budget. */
 export type BudgetDecision =
   | { readonly ok: true }
@@ -13,4 +15,21 @@ export interface RateBudgets {
   /** Defender answered 429: hold the (tenant, class) until Retry-After, with no calls meanwhile */
   hold (tenantId: string, rateClass: string, retryAfterSeconds: number): Promise<void>
   close (): Promise<void>
+}
+
+/**
+ * One budget log for every replica, kept outside the process (src/redis/ implements it on Redis), so
+ * limits/ decides without knowing where the log lives. Never throws.
+ */
+export interface SharedBudgetStore {
+  /** decides one call on the shared log (recording it when it may go); undefined: unavailable, decide locally */
+  take (tenantId: string, rateClass: string, client: string, windows: BudgetWindows): Promise<Verdict | undefined>
+  /** no call for the (tenant, class) for `ms` on any replica; extends a hold, never shortens it */
+  hold (tenantId: string, rateClass: string, ms: number): Promise<void>
+}
+
+/** The windows one decision applies: the tenant's, and the client's share of them (empty: no share). */
+export interface BudgetWindows {
+  readonly tenant: readonly Window[]
+  readonly client: readonly Window[]
 }

@@ -2,7 +2,10 @@ import { createRequire } from 'node:module'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisMetrics } from '../observability/metrics.js'
+import type { RedisBreakerMetrics } from '../observability/redis-breaker-metrics.js'
 import { outboundTlsContext } from '../trust.js'
+import type { BreakerState } from './breaker.js'
+import { createGuard, type RedisOperation } from './guard.js'
 
 export interface RedisConnectionOptions {
   readonly url: string
@@ -12,28 +15,33 @@ export interface RedisConnectionOptions {
   readonly keyPrefix: string
   readonly commandTimeoutMs: number
   readonly connectTimeoutMs: number
+  /** mean wait between probes while the breaker is open */
+  readonly probeIntervalMs: number
   readonly logger: Logger
   readonly metrics: RedisMetrics
+  readonly breakerMetrics: RedisBreakerMetrics
 }
 
 // Loaded on first use: a gateway without redis.url never pays ioredis's ~6 MB of memory.
 const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis
 
-/** Label values of defender_gateway_redis_fallbacks_total. */
-export type RedisOperation = 'take' | 'hold' | 'token_get' | 'token_set' | 'lock' | 'unlock'
+export type { RedisOperation } from './guard.js'
 
 /**
- * One Redis connection with a health flag. Everything that uses Redis goes through `guard`, so a
- * Redis outage turns into local answers (counted and logged), never into a failed request.
+ * One Redis connection with a health flag and a circuit breaker. Everything that uses Redis goes
+ * through `guard`, so a Redis outage turns into local answers (counted and logged), never into a
+ * failed request, and a hung Redis costs one command timeout, not one per request.
  */
 export interface SharedRedis {
   readonly client: Redis
   /** prefix of every key this gateway writes */
   readonly prefix: string
   isUp (): boolean
+  /** closed: calls go to Redis; open or probing: answered locally at once */
+  breakerState (): BreakerState['kind']
   /** true once connected; false if not within `timeoutMs` (the gateway then starts on local state) */
   whenReady (timeoutMs: number): Promise<boolean>
-  /** runs `op` on Redis, or answers `local()` when Redis is down or the call fails; never throws */
+  /** runs `op` on Redis, or answers `local()` when the breaker is open or the call fails; never throws */
   guard<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T>
   close (): Promise<void>
 }
@@ -58,43 +66,36 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
     ...(options.url.startsWith('rediss:') ? { tls: { secureContext: outboundTlsContext(options.caPem) } } : {})
   })
   let up = false
-  let failing = false
   metrics.up.set(0)
+  const guard = createGuard({
+    ping: async () => await client.ping(),
+    probeIntervalMs: options.probeIntervalMs,
+    logger,
+    fallbacks: metrics.fallbacks,
+    breakerMetrics: options.breakerMetrics
+  })
   client.on('ready', function redisReady () {
     up = true
-    failing = false
     metrics.up.set(1)
+    guard.breaker.report({ type: 'connected' })
     logger.info({ redis: redactedUrl(options.url) }, 'redis connected; budgets and tokens are shared across replicas')
   })
   client.on('close', function redisClosed () {
     if (up) logger.warn({ redis: redactedUrl(options.url) }, 'redis connection lost; serving from local state until it returns')
     up = false
     metrics.up.set(0)
+    guard.breaker.report({ type: 'disconnected' })
   })
   // ioredis emits an error per failed reconnect; the close/ready lines already say what matters.
   client.on('error', function redisError (err: Error) {
     logger.debug({ err: err.message }, 'redis error')
   })
 
-  async function guard<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
-    if (up) {
-      try {
-        const result = await op()
-        failing = false
-        return result
-      } catch (err) {
-        if (!failing) logger.warn({ operation, err: (err as Error).message }, 'redis call failed; serving from local state')
-        failing = true
-      }
-    }
-    metrics.fallbacks.inc({ operation })
-    return await local()
-  }
-
   return {
     client,
     prefix: options.keyPrefix,
     isUp: () => up,
+    breakerState: () => guard.breaker.state().kind,
     async whenReady (timeoutMs) {
       if (up) return true
       return await new Promise<boolean>((resolve) => {
@@ -103,10 +104,11 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
         client.once('ready', onReady)
       })
     },
-    guard,
+    guard: guard.run,
     async close () {
       up = false
       metrics.up.set(0)
+      guard.stop()
       client.disconnect(false)
     }
   }

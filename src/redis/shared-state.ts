@@ -3,7 +3,9 @@ import type { LoadedConfig } from '../config/load.js'
 import { createRateBudgets } from '../limits/create-budgets.js'
 import type { RateBudgets } from '../limits/types.js'
 import { createRedisMetrics, type GatewayMetrics } from '../observability/metrics.js'
+import { createRedisBreakerMetrics } from '../observability/redis-breaker-metrics.js'
 import type { SharedTokenStore } from '../tokens/types.js'
+import { createRedisBudgetStore } from './budget-store.js'
 import { createSharedRedis, type SharedRedis } from './connection.js'
 import { createRedisTokenStore } from './token-store.js'
 
@@ -32,10 +34,12 @@ export function createSharedState (loaded: LoadedConfig, deps: { logger: Logger,
       keyPrefix: redisConfig.keyPrefix,
       commandTimeoutMs: redisConfig.commandTimeoutMs,
       connectTimeoutMs: redisConfig.connectTimeoutMs,
+      probeIntervalMs: redisConfig.probeIntervalMs,
       logger: deps.logger.child({ component: 'redis' }),
-      metrics: createRedisMetrics(deps.metrics.registry)
+      metrics: createRedisMetrics(deps.metrics.registry),
+      breakerMetrics: createRedisBreakerMetrics(deps.metrics.registry)
     })
-  const budgets = createRateBudgets(config.limits, { redis, metrics: deps.metrics, workers: deps.workers })
+  const budgets = createRateBudgets(config.limits, { store: redis === undefined ? undefined : createRedisBudgetStore(redis), metrics: deps.metrics, workers: deps.workers })
   // load.ts refuses redis.url without a token key, so both are present together.
   const tokenStore = redis === undefined ? undefined : createRedisTokenStore({ redis, keyMaterial: (secrets.redisTokenKey as { reveal (): string }).reveal() })
   return {

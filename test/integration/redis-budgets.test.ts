@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createRateBudgets } from '../../src/limits/create-budgets.js'
+import { createRedisBudgetStore } from '../../src/redis/budget-store.js'
 import { startRedis } from '../redis-server.js'
 import { connect } from '../redis-clients.js'
 
@@ -24,8 +25,8 @@ t.test('budgets in Redis', async (t) => {
   t.teardown(async () => { await one.redis.close(); await two.redis.close() })
 
   t.test('two replicas share one limit', async (t) => {
-    const first = createRateBudgets(limits(), { redis: one.redis, metrics: one.metrics })
-    const second = createRateBudgets(limits(), { redis: two.redis, metrics: two.metrics })
+    const first = createRateBudgets(limits(), { store: createRedisBudgetStore(one.redis), metrics: one.metrics })
+    const second = createRateBudgets(limits(), { store: createRedisBudgetStore(two.redis), metrics: two.metrics })
     const answers = await Promise.all(Array.from({ length: 12 }, async (_, i) => await (i % 2 === 0 ? first : second).take(A, 'default', 'siem')))
     t.equal(answers.filter((a) => a.ok).length, 5, 'exactly the limit, across both')
     for (const a of answers.filter((a) => !a.ok)) {
@@ -38,8 +39,8 @@ t.test('budgets in Redis', async (t) => {
   })
 
   t.test('a hold set by one replica stops the others', async (t) => {
-    const first = createRateBudgets(limits(), { redis: one.redis })
-    const second = createRateBudgets(limits(), { redis: two.redis, metrics: two.metrics })
+    const first = createRateBudgets(limits(), { store: createRedisBudgetStore(one.redis) })
+    const second = createRateBudgets(limits(), { store: createRedisBudgetStore(two.redis), metrics: two.metrics })
     await first.hold(A, 'advancedQuery', 30)
     await first.hold(A, 'advancedQuery', 5)
     const answer = await second.take(A, 'advancedQuery', 'ops')
@@ -52,8 +53,8 @@ t.test('budgets in Redis', async (t) => {
 
   t.test('client shares hold across replicas', async (t) => {
     const over = limits({ classes: { alertBatchUpdate: { perMinute: 4 } }, clientShares: { siem: 0.5 } })
-    const first = createRateBudgets(over, { redis: one.redis, metrics: one.metrics })
-    const second = createRateBudgets(over, { redis: two.redis })
+    const first = createRateBudgets(over, { store: createRedisBudgetStore(one.redis), metrics: one.metrics })
+    const second = createRateBudgets(over, { store: createRedisBudgetStore(two.redis) })
     // In turn, not at once: the third call (on `first`, the one with metrics) is then the first refused.
     const siem = []
     for (const b of [first, second, first, second]) siem.push(await b.take(B, 'alertBatchUpdate', 'siem'))
@@ -68,7 +69,7 @@ t.test('budgets in Redis', async (t) => {
 
   t.test('the hour window and keys expire with their window', async (t) => {
     const over = limits({ classes: { packageUri: { perMinute: null, perHour: 2 } } })
-    const first = createRateBudgets(over, { redis: one.redis })
+    const first = createRateBudgets(over, { store: createRedisBudgetStore(one.redis) })
     t.ok((await first.take(A, 'packageUri', 'x')).ok)
     t.ok((await first.take(A, 'packageUri', 'x')).ok)
     const denied = await first.take(A, 'packageUri', 'x')

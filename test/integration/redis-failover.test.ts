@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createRateBudgets } from '../../src/limits/create-budgets.js'
+import { createRedisBudgetStore } from '../../src/redis/budget-store.js'
 import { reconnectDelay } from '../../src/redis/connection.js'
 import { createRedisTokenStore } from '../../src/redis/token-store.js'
 import { startRedis } from '../redis-server.js'
@@ -22,8 +23,8 @@ t.test('Redis killed mid-run: local answers, metric and log, then sharing resume
   const one = await connect(server.url)
   const two = await connect(server.url)
   t.teardown(async () => { await one.redis.close(); await two.redis.close() })
-  const first = createRateBudgets(limits, { redis: one.redis, metrics: one.metrics })
-  const second = createRateBudgets(limits, { redis: two.redis, metrics: two.metrics })
+  const first = createRateBudgets(limits, { store: createRedisBudgetStore(one.redis), metrics: one.metrics })
+  const second = createRateBudgets(limits, { store: createRedisBudgetStore(two.redis), metrics: two.metrics })
   const store = createRedisTokenStore({ redis: one.redis, keyMaterial: KEY })
   t.equal(await one.gauge(), 1, 'redis_up is 1 while connected')
   t.ok(one.logs.some((l) => l.msg === 'redis connected; budgets and tokens are shared across replicas'))
@@ -65,24 +66,26 @@ t.test('Redis killed mid-run: local answers, metric and log, then sharing resume
   t.equal(await createRedisTokenStore({ redis: two.redis, keyMaterial: KEY }).lock(A, 1000), false, 'locks are shared again')
 })
 
-t.test('a slow Redis is abandoned per call, logged once, and used again when it answers', async (t) => {
+t.test('a slow Redis costs one abandoned call, is logged once, and is used again when a probe answers', async (t) => {
   const server = await startRedis()
   t.teardown(async () => await server.stop())
-  const one = await connect(server.url, { commandTimeoutMs: 100 })
+  const one = await connect(server.url, { commandTimeoutMs: 100, probeIntervalMs: 50 })
   const admin = await connect(server.url)
   t.teardown(async () => { await one.redis.close(); await admin.redis.close() })
-  const budgets = createRateBudgets(limits, { redis: one.redis })
+  const budgets = createRateBudgets(limits, { store: createRedisBudgetStore(one.redis) })
   // Paused for 1 s (our calls time out after 100 ms); it ends by itself, since an UNPAUSE would wait too.
   await admin.redis.client.call('CLIENT', 'PAUSE', '1000', 'ALL')
   t.ok((await budgets.take(A, 'default', 'x')).ok, 'answered locally')
+  t.equal(one.redis.breakerState() === 'closed', false, 'the abandoned call opened the breaker')
   t.ok((await budgets.take(A, 'default', 'x')).ok)
   t.equal(await one.fallbacks('take'), 2)
-  t.equal(one.logs.filter((l) => l.msg === 'redis call failed; serving from local state').length, 1, 'one line per episode')
-  t.ok(await until(async () => await admin.redis.client.ping().then(() => true, () => false)), 'the pause ends')
+  t.equal(await one.timeouts('take'), 1, 'only the first call waited for the timeout; the second did not touch Redis')
+  t.equal(one.logs.filter((l) => l.msg === 'redis call failed; serving from local state until a probe answers').length, 1, 'one line per episode')
+  t.ok(await until(async () => one.redis.breakerState() === 'closed'), 'the pause ends and a probe closes the breaker')
   t.ok((await budgets.take(A, 'default', 'x')).ok)
   t.equal(await one.fallbacks('take'), 2, 'back on Redis')
-  // 3: the two abandoned calls ran too once the pause ended; counting twice errs on the safe side.
-  t.equal(await admin.redis.client.zcard(`test:rl:{${A}|default}:calls`), 3, 'the call is in the shared log')
+  // 2: the abandoned call ran too once the pause ended; counting it errs on the safe side.
+  t.equal(await admin.redis.client.zcard(`test:rl:{${A}|default}:calls`), 2, 'the call is in the shared log')
   t.equal(one.redis.isUp(), true, 'a timeout alone does not mark Redis down')
 })
 
@@ -93,7 +96,7 @@ t.test('no Redis at start: whenReady says so and everything is local', async (t)
   t.teardown(async () => await one.redis.close())
   t.equal(await one.redis.whenReady(50), false)
   t.equal(await one.gauge(), 0)
-  const budgets = createRateBudgets(limits, { redis: one.redis })
+  const budgets = createRateBudgets(limits, { store: createRedisBudgetStore(one.redis) })
   t.ok((await budgets.take(A, 'default', 'x')).ok)
   t.equal(await one.fallbacks('take'), 1)
 })

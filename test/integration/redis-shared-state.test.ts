@@ -2,6 +2,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { buildFromObject } from '../../src/config/load.js'
 import { createMetrics, createRedisMetrics } from '../../src/observability/metrics.js'
+import { createRedisBreakerMetrics } from '../../src/observability/redis-breaker-metrics.js'
 import { createSharedRedis } from '../../src/redis/connection.js'
 import { createSharedState } from '../../src/redis/shared-state.js'
 import { startRedis } from '../redis-server.js'
@@ -46,7 +47,8 @@ t.test('rediss:// connects with TLS, trusting the configured CA when there is on
   for (const caPem of [undefined, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n']) {
     const metrics = createRedisMetrics(createMetrics('test').registry)
     const password = caPem === undefined ? undefined : { reveal: () => 'redis-pw' }
-    const redis = createSharedRedis({ url, caPem, password, keyPrefix: 'x:', commandTimeoutMs: 100, connectTimeoutMs: 100, logger: pino({ level: 'silent' }), metrics })
+    const breakerMetrics = createRedisBreakerMetrics(createMetrics('test').registry)
+    const redis = createSharedRedis({ url, caPem, password, keyPrefix: 'x:', commandTimeoutMs: 100, connectTimeoutMs: 100, probeIntervalMs: 1000, logger: pino({ level: 'silent' }), metrics, breakerMetrics })
     t.ok(redis.client.options.tls !== undefined, 'TLS is on')
     t.equal(redis.client.options.tls?.secureContext !== undefined, caPem !== undefined, 'a CA adds to the roots in one shared TLS context')
     t.notOk(redis.client.options.tls?.ca, 'never a CA list that would replace the system roots')

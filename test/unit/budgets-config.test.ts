@@ -39,7 +39,7 @@ t.test('a full redis and limits section', async (t) => {
     redis: { url: 'redis://127.0.0.1:6379/2', tokenKey: { fromEnv: 'RK' }, password: { fromEnv: 'RP' }, keyPrefix: 'gw1:' },
     limits: { maxWaitMs: 0, clientShares: { siem: 0.5 }, fallbackShare: 0.34, classes: { default: { perMinute: 80 }, exportFiles: { perHour: null } } }
   }), options)
-  t.same(config.redis, { url: 'redis://127.0.0.1:6379/2', tokenKey: { fromEnv: 'RK' }, password: { fromEnv: 'RP' }, keyPrefix: 'gw1:', commandTimeoutMs: 500, connectTimeoutMs: 2000 })
+  t.same(config.redis, { url: 'redis://127.0.0.1:6379/2', tokenKey: { fromEnv: 'RK' }, password: { fromEnv: 'RP' }, keyPrefix: 'gw1:', commandTimeoutMs: 500, connectTimeoutMs: 2000, probeIntervalMs: 1000 })
   t.equal(secrets.redisTokenKey?.reveal(), TOKEN_KEY)
   t.equal(secrets.redisPassword?.reveal(), 'redis-password')
   t.same(config.limits.classes, { default: { perMinute: 80 }, exportFiles: { perHour: null } })

@@ -2,7 +2,7 @@ import type { Redis, Result } from 'ioredis'
 
 /**
  * Lua run atomically by Redis, so replicas never both take the last slot. The same sliding-window-log
- * decision as window.ts, on sorted sets scored by Redis's own clock (replica clocks may disagree).
+ * decision as src/limits/window.ts, on sorted sets scored by Redis's own clock (replica clocks may disagree).
  * KEYS: tenant log, hold, client log. ARGV: member, tenant windows (n, then ms/limit pairs), client windows.
  * Returns {waitMs, cause}: cause 0 none, 1 hold, 2 tenant, 3 client.
  */
