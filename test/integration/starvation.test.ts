@@ -38,12 +38,37 @@ async function refusals (w: TestWorld, reason: string): Promise<number> {
   return values.find((v) => v.labels.reason === reason)?.value ?? 0
 }
 
+async function inFlight (w: TestWorld): Promise<number> {
+  const metric = w.gateway.metrics.registry.getSingleMetric('defender_gateway_in_flight_requests')
+  return (await metric?.get())?.values[0]?.value ?? 0
+}
+
 async function victimSucceeds (t: Test, w: TestWorld, times = 5): Promise<void> {
   for (let i = 0; i < times; i++) {
     const res = await call(w.url, ALERTS_B, { headers: withKey(w.keys.siem) })
     t.equal(res.status, 200, `victim request ${i + 1} answered`)
   }
 }
+
+t.test('the reported attack, default settings: 300 slow uploads from one client cannot starve another', async (t) => {
+  const w = await startWorld({ sim: { defender: { ratePerMinute: 100_000 } } })
+  t.teardown(async () => {
+    destroyPeers()
+    await w.close()
+  })
+  const uploads = await Promise.all(Array.from({ length: 300 }, async () => await slowUpload(w.url, w.keys.ops, QUERY)))
+  const answers = uploads.map(async (u) => await u.answer())
+  let answered = 0
+  for (const a of answers) a.then(() => { answered++ }, () => {})
+  // The default cap admits 64 (their bodies wait at the gateway, idle until server.bodyIdleTimeoutMs);
+  // the other 236 are refused at once. Whatever the machine's speed, 236 answers come first.
+  await until(() => answered >= 236)
+  await victimSucceeds(t, w)
+  const statuses = (await Promise.all(answers)).map((a) => a.status)
+  t.same(statuses.filter((s) => s !== 429 && s !== 408), [], 'every slow upload got 429 (cap) or 408 (idle body)')
+  t.ok(await refusals(w, 'client_in_flight') > 0)
+  t.notOk(w.sim.regions.eu!.received.some((r) => r.method === 'POST'), 'no slow upload ever held a connection to Defender')
+})
 
 t.test('in-flight caps: a greedy client holds at most its share of the pool; its excess gets 429', async (t) => {
   const w = await world(t, { maxInFlightPerClient: 3, maxInFlightPerTenant: 4, responseWriteIdleMs: 600_000, bodyIdleTimeoutMs: 600_000 }, 5)
@@ -75,11 +100,6 @@ t.test('in-flight caps: a greedy client holds at most its share of the pool; its
   t.equal(exports(), 4, 'no refused request reached Defender')
   await victimSucceeds(t, w)
 })
-
-async function inFlight (w: TestWorld): Promise<number> {
-  const metric = w.gateway.metrics.registry.getSingleMetric('defender_gateway_in_flight_requests')
-  return (await metric?.get())?.values[0]?.value ?? 0
-}
 
 t.test('slow uploads never hold an upstream connection: the body is read whole first', async (t) => {
   const w = await world(t, { maxInFlightPerClient: 1000, bodyIdleTimeoutMs: 600_000 }, 1)
