@@ -36,9 +36,9 @@ const serverSchema = z.strictObject({
   /** a caller that takes no byte of a pending answer for this long is cut off, freeing Defender's connection */
   responseWriteIdleMs: z.number().int().positive().max(600_000).default(30_000),
   /** requests one client may have in flight in one process; more get 429 */
-  maxInFlightPerClient: z.number().int().positive().default(64),
+  maxInFlightPerClient: z.number().int().positive().default(128),
   /** requests for one tenant in flight in one process, whatever the client; more get 429 */
-  maxInFlightPerTenant: z.number().int().positive().default(128),
+  maxInFlightPerTenant: z.number().int().positive().default(192),
   /**
    * processes serving the API listener (node:cluster; Node 20 has no reusePort): one Node process uses
    * one CPU for JavaScript. 1 = a single process, no cluster.
