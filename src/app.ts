@@ -8,6 +8,8 @@ import { regionList } from './regions/select.js'
 import { createRegionDirectory, type RegionDirectory } from './regions/directory.js'
 import { createProbe } from './regions/prober.js'
 import { createRegionMetrics } from './observability/region-metrics.js'
+import { createOverloadMetrics } from './observability/overload-metrics.js'
+import { createInFlight } from './pipeline/in-flight.js'
 import { createGatewayTokens } from './tokens/wiring.js'
 import { createSharedState } from './redis/shared-state.js'
 import type { TokenSource } from './tokens/types.js'
@@ -99,6 +101,9 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     metrics: regionMetrics,
     logger: logger.child({ component: 'regions' })
   })
+  const inFlightLimits = { perClient: config.server.maxInFlightPerClient, perTenant: config.server.maxInFlightPerTenant }
+  const inFlight = createInFlight(inFlightLimits)
+  const overload = createOverloadMetrics(metrics.registry, inFlight.total)
   let ready = false
   let draining = false
   const admit = createAdmit({ policy, draining: () => draining })
@@ -119,10 +124,16 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     budgets: shared.budgets,
     failedOver: (from, to) => regionMetrics.failovers.inc({ from, to }),
     userAgent: `MdatpPartner-DefenderGateway/${VERSION}`,
-    trustProxy: config.server.trustProxy,
     tlsContext,
     timeoutMs: config.upstream.timeoutMs,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
+    connections: config.upstream.connections,
+    inFlight,
+    inFlightLimits,
+    bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
+    requestDeadlineMs: config.server.requestDeadlineMs,
+    writeIdleMs: config.server.responseWriteIdleMs,
+    cut: (reason) => overload.refusals.inc({ reason }),
     publicUrl: config.server.publicUrl,
     bodyLimitBytes: config.server.bodyLimitBytes
   })

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   PermissionNotGranted: 403,
   TenantNotOnboarded: 403,
   MethodNotAllowed: 405,
+  RequestTimeout: 408,
   PayloadTooLarge: 413,
   RateLimited: 429,
   InternalError: 500,

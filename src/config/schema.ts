@@ -29,6 +29,16 @@ const serverSchema = z.strictObject({
   bodyLimitBytes: z.number().int().positive().default(25 * 1024 * 1024),
   /** on SIGTERM: how long readiness fails (and answers say Connection: close) before the listener closes */
   drainDelayMs: z.number().int().min(0).max(120_000).default(5_000),
+  /** a request body that sends no byte for this long is answered 408; nothing is forwarded */
+  bodyIdleTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  /** one request, from its arrival to the last byte of its answer (advanced queries run up to 200 s) */
+  requestDeadlineMs: z.number().int().positive().max(3_600_000).default(600_000),
+  /** a caller that takes no byte of a pending answer for this long is cut off, freeing Defender's connection */
+  responseWriteIdleMs: z.number().int().positive().max(600_000).default(30_000),
+  /** requests one client may have in flight in one process; more get 429 */
+  maxInFlightPerClient: z.number().int().positive().default(128),
+  /** requests for one tenant in flight in one process, whatever the client; more get 429 */
+  maxInFlightPerTenant: z.number().int().positive().default(192),
   /**
    * processes serving the API listener (node:cluster; Node 20 has no reusePort): one Node process uses
    * one CPU for JavaScript. 1 = a single process, no cluster.
@@ -79,6 +89,8 @@ const upstreamSchema = z.strictObject({
   regions: z.record(name, url(['https:', 'http:'])).optional(),
   timeoutMs: z.number().int().positive().default(210_000),
   connectTimeoutMs: z.number().int().positive().default(10_000),
+  /** pooled keep-alive connections per region (and process); requests beyond wait for one */
+  connections: z.number().int().min(1).max(4096).default(256),
   /** how often each region's round trip is measured (jittered ±20%) */
   probeIntervalMs: z.number().int().min(1000).default(30_000),
   probeTimeoutMs: z.number().int().positive().default(3_000)

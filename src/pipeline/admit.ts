@@ -43,6 +43,11 @@ export function createAdmit (deps: AdmitDeps) {
     if (!FORWARDED_METHODS.has(request.method)) {
       return new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
     }
+    const coding = request.headers['content-encoding']
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      // Content-Encoding is not forwarded (src/proxy/headers.ts): a compressed body would arrive as garbage.
+      return new GatewayError('BadRequest', 'Send the request body uncompressed: the gateway does not forward Content-Encoding.')
+    }
     const parsed = parseTarget(request.url)
     if (!parsed.ok) return new GatewayError('BadRequest', `Rejected request path: ${parsed.reason}.`)
     const { target } = parsed

@@ -14,8 +14,15 @@ export function installErrorHandling (app: FastifyInstance, metrics: GatewayMetr
     if (gatewayError.status === 401 || gatewayError.status === 403 || gatewayError.status === 405 || gatewayError.status === 400) {
       metrics.policyDenials.inc({ reason: gatewayError.code })
     }
+    // A body we will not read (refused, cut off) must not keep the caller's connection: close it.
+    if (bodyPending(request)) reply.header('connection', 'close')
     send(reply, gatewayError, request.id)
   })
+}
+
+function bodyPending (request: FastifyRequest): boolean {
+  const { headers, complete } = request.raw
+  return !complete && (headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? '0') > 0)
 }
 
 /** Errors fastify raises before routing (bad URL encoding...): same shape, never a crash. */

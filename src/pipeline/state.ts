@@ -26,8 +26,10 @@ export interface RequestState {
   upstreamHeadersAt?: number
   /** why forwarding failed (error code), for the access log */
   upstreamFailed?: string
-  /** the caller's body passed server.bodyLimitBytes while streaming */
-  bodyTooLarge?: boolean
+  /** while the body is still arriving: ends it with an error (the request deadline) */
+  abortBody?: (err: Error) => void
+  /** while a call to Defender is open: aborts it (the request deadline) */
+  abortUpstream?: () => void
   /** the gateway error code the request was answered with, if any */
   denied?: string
   /** Defender's correlation target / created entity id for a write, for the audit line */

@@ -4,7 +4,6 @@ import type { RegionDirectory } from '../regions/directory.js'
 import type { TokenProvider } from '../tokens/types.js'
 import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
-import { BodyTooLarge } from './body-limit.js'
 import { sendUpstreamBody } from './response.js'
 import type { UpstreamAnswer, UpstreamOutcomes } from './upstream-call.js'
 
@@ -36,18 +35,13 @@ export function createUpstreamOutcomes (deps: OutcomeDeps, resend: Resend): Upst
 
 /**
  * Defender could not be reached or did not answer: take the region out of rotation, fail an idempotent
- * request over once to the next-nearest allowed region, else answer 502/504 (413 if our body limit cut
- * the upload short).
+ * request over once to the next-nearest allowed region, else answer 502/504.
  */
 function createUpstreamErrorHandler (deps: OutcomeDeps, resend: Resend) {
   return function onUpstreamError (reply: FastifyReply, error: UpstreamError): void {
     const { gw } = reply.request
     const code = error.cause?.code ?? error.code ?? ''
     const region = gw.region?.name ?? 'unknown'
-    if (gw.bodyTooLarge === true) {
-      reply.send(new BodyTooLarge(deps.bodyLimitBytes))
-      return
-    }
     deps.regions.failed(region, code === '' ? error.message : code)
     const next = gw.fallbacks?.[0]
     if (next !== undefined && gw.failedOver === undefined && IDEMPOTENT.has(reply.request.method) && !reply.sent) {

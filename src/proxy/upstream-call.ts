@@ -1,16 +1,22 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { SecureContext } from 'node:tls'
 import type { FastifyReply } from 'fastify'
 import { Agent, type Dispatcher } from 'undici'
+import type { OverloadReason } from '../observability/overload-metrics.js'
+import { cutIdleReader } from './guards.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 
 export interface UpstreamCallOptions {
   readonly userAgent: string
-  readonly trustProxy: boolean
   /** extra trusted CA (trust.caFile), built once */
   readonly tlsContext?: SecureContext
   readonly timeoutMs: number
   readonly connectTimeoutMs: number
+  /** pooled connections per region */
+  readonly connections: number
+  /** a caller that takes no byte of a pending answer for this long is cut off */
+  readonly writeIdleMs: number
+  cut (reason: OverloadReason): void
 }
 
 /** What Defender answered, before any byte of the body is read. */
@@ -38,7 +44,7 @@ export interface UpstreamCaller {
  */
 export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: UpstreamOutcomes): UpstreamCaller {
   const agent = new Agent({
-    connections: 256,
+    connections: options.connections,
     pipelining: 1,
     keepAliveTimeout: 60_000,
     headersTimeout: options.timeoutMs,
@@ -55,12 +61,16 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
     }
     return base
   }
+  const cutIdleWriter = cutIdleReader(options.cut)
 
   function send (reply: FastifyReply): void {
     const request = reply.request
     const gw = request.gw
     const base = baseOf(gw.region?.url ?? '')
-    const body = request.body instanceof Readable ? request.body : undefined
+    // Bodies arrive whole (body-limit.ts), so a slow uploader never holds a pooled connection.
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined
+    const abort = new AbortController()
+    gw.abortUpstream = () => { abort.abort() }
     gw.upstreamStart = performance.now()
     gw.upstreamHeadersAt = undefined
     const call: Dispatcher.RequestOptions = {
@@ -70,10 +80,10 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
       headers: upstreamRequestHeaders(request.headers, {
         accessToken: gw.token?.accessToken ?? '',
         requestId: request.id,
-        userAgent: options.userAgent,
-        trustProxy: options.trustProxy
+        userAgent: options.userAgent
       }) as Record<string, string | string[]>,
-      body
+      body,
+      signal: abort.signal
     }
     agent.request(call, (err, res) => {
       if (err !== null) {
@@ -83,8 +93,8 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
         return
       }
       gw.upstreamHeadersAt = performance.now()
-      if (request.raw.aborted || reply.raw.destroyed) {
-        // The caller went away while Defender worked: nothing to answer, free the connection.
+      if (request.raw.aborted || reply.raw.destroyed || reply.sent) {
+        // The caller went away (or the deadline answered) while Defender worked: free the connection.
         res.body.destroy()
         return
       }
@@ -92,6 +102,8 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
       reply.headers(downstreamResponseHeaders(res.headers, request.id) as Record<string, string | string[]>)
       // The caller's body was not read to the end: its connection cannot carry another request.
       if (!request.raw.complete) reply.header('connection', 'close')
+      // From here on the caller must keep reading, or it gives Defender's connection back.
+      if (reply.raw.listenerCount('timeout') === 0) reply.raw.setTimeout(options.writeIdleMs, cutIdleWriter)
       outcomes.answered(reply, { statusCode: res.statusCode, headers: res.headers, stream: res.body })
     })
   }
