@@ -107,3 +107,20 @@ export async function bearerGet (world: OAuthWorld, path: string, token: string)
 export function forwardedCount (world: TestWorld): number {
   return Object.values(world.sim.regions).reduce((n, r) => n + r.received.filter((q) => q.headers['user-agent'] !== 'defender-gateway-probe').length, 0)
 }
+
+/** Follows `@odata.nextLink` from `path` to the last page with a bearer token; returns items and links. */
+export async function pageAll (world: OAuthWorld, path: string, token: string): Promise<{ items: Array<Record<string, unknown>>, links: string[] }> {
+  const items: Array<Record<string, unknown>> = []
+  const links: string[] = []
+  let next: string | undefined = path
+  for (let i = 0; next !== undefined && i < 100; i++) {
+    const answer = await bearerGet(world, next, token)
+    if (answer.status !== 200) throw new Error(`page ${i} answered ${answer.status}: ${answer.text}`)
+    const body = answer.json()
+    items.push(...body.value)
+    const link: string | undefined = body['@odata.nextLink']
+    if (link !== undefined) links.push(link)
+    next = link === undefined ? undefined : link.slice(world.url.length)
+  }
+  return { items, links }
+}
