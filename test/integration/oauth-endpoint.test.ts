@@ -1,6 +1,7 @@
 import t from 'tap'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { call, TENANT_A, TENANT_B } from '../helper.js'
+import { promtool } from '../promtool.js'
 import { forwardedCount, NARROW_CLIENT_ID, postForm, RESOURCE, SIEM_CLIENT_ID, startOAuthWorld } from '../oauth-helper.js'
 
 t.test('token endpoint: Entra-shaped answers on v1 and v2, and Entra-shaped refusals', async (t) => {
@@ -153,6 +154,21 @@ t.test('token endpoint: brute-forced secrets are refused with 429 and Retry-Afte
   const metrics = (await call(world.adminUrl, '/metrics')).text
   t.match(metrics, /defender_gateway_oauth_token_refusals_total\{client="siem",reason="wrong_secret"\} 3/)
   t.match(metrics, /defender_gateway_oauth_token_refusals_total\{client="siem",reason="too_many_failures"\} 2/)
+})
+
+t.test('token endpoint metrics lint clean with promtool after issuance, refusals and bearer rejections', async (t) => {
+  const world = await startOAuthWorld()
+  t.teardown(async () => { await world.close() })
+  const v2 = `/${TENANT_A}/oauth2/v2.0/token`
+  const fields = { grant_type: 'client_credentials', client_id: SIEM_CLIENT_ID, client_secret: world.keys.siem, scope: `${RESOURCE}/.default` }
+  t.equal((await postForm(world, v2, fields)).status, 200)
+  t.equal((await postForm(world, v2, { ...fields, client_secret: 'nope' })).status, 401)
+  t.equal((await call(world.url, '/api/alerts', { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.' } })).status, 401)
+  const scrape = (await call(world.adminUrl, '/metrics')).text
+  t.match(scrape, /defender_gateway_oauth_tokens_issued_total\{client="siem",version="v2"\} 1/)
+  t.match(scrape, /defender_gateway_oauth_bearer_rejections_total\{reason="algorithm"\} 1/)
+  const { code, output } = await promtool(scrape)
+  t.equal(code, 0, `promtool check metrics: ${output.trim() || 'clean'}`)
 })
 
 t.test('token endpoint: unknown client ids count against the source address', async (t) => {
