@@ -95,8 +95,11 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
       reply.code(err.status).headers(err.headers).type('application/json; charset=utf-8')
         .send(renderOAuthError(err, request.id, new Date(options.now())))
     })
-    scope.post<TenantParams>('/:tenant/oauth2/token', async (request, reply) => await issue('v1', request, reply))
-    scope.post<TenantParams>('/:tenant/oauth2/v2.0/token', async (request, reply) => await issue('v2', request, reply))
+    // Elastic's defaults join a login URL ending in '/' with '/{tenant}/...': accept that one doubled slash.
+    for (const root of ['/', '//']) {
+      scope.post<TenantParams>(`${root}:tenant/oauth2/token`, async (request, reply) => await issue('v1', request, reply))
+      scope.post<TenantParams>(`${root}:tenant/oauth2/v2.0/token`, async (request, reply) => await issue('v2', request, reply))
+    }
     scope.get<TenantParams>('/:tenant/v2.0/.well-known/openid-configuration', metadata('v2'))
     scope.get<TenantParams>('/:tenant/.well-known/openid-configuration', metadata('v1'))
     // The gateway signs with a shared secret (HS256): there is no public key to publish.

@@ -68,7 +68,8 @@ t.test('unmodified clients page all alerts of a tenant through the gateway', asy
   t.test('Elastic-style connector: Go x/oauth2 (Basic first), v1 token URL with resource, then $filter + $expand=evidence', async (t) => {
     // x/oauth2 sorts the form keys and sends credentials as Basic (both halves form-encoded)
     const basic = Buffer.from(`${encodeURIComponent(SIEM_CLIENT_ID)}:${encodeURIComponent(world.keys.siem)}`).toString('base64')
-    const answer = await call(world.url, `/${TENANT_A}/oauth2/token`, {
+    // Elastic's default login_url ends in '/', its token_url template adds '/{tenant}/': a doubled slash
+    const answer = await call(world.url, `//${TENANT_A}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
       body: `grant_type=client_credentials&resource=${encodeURIComponent('https://api.securitycenter.windows.com/')}`,

@@ -49,6 +49,17 @@ t.test('gateway tokens: Defender\'s own layout at the root, routed to the token\
     t.equal(world.sim.entra.tokenRequests(TENANT_B), fetched)
   })
 
+  t.test('the root layout cannot be walked out of: dot segments and encoded separators are refused', async (t) => {
+    const forwarded = forwardedCount(world)
+    for (const path of ['/api/../../tenants/fabrikam/api/alerts', '/api/%2e%2e/%2e%2e/tenants/fabrikam/api/alerts', '/api%2f..%2f..%2ftenants%2ffabrikam%2fapi%2falerts', '/api//alerts', '/api/alerts/..']) {
+      const answer = await bearerGet(world, path, token)
+      t.equal(answer.status, 400, path)
+      t.equal(answer.json().error.code, 'BadRequest', path)
+    }
+    t.equal((await bearerGet(world, '/apialerts', token)).status, 400, 'not /api: no root layout')
+    t.equal(forwardedCount(world), forwarded)
+  })
+
   t.test('roles bound the token: a route outside them is refused', async (t) => {
     const answer = await bearerGet(world, '/api/machines/abc/isolate', token)
     t.not(answer.status, 200)
