@@ -1,6 +1,6 @@
 import t from 'tap'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { call, TENANT_A, TENANT_B } from '../helper.js'
+import { call, startWorld, TENANT_A, TENANT_B } from '../helper.js'
 import { promtool } from '../promtool.js'
 import { forwardedCount, NARROW_CLIENT_ID, postForm, RESOURCE, SIEM_CLIENT_ID, startOAuthWorld } from '../oauth-helper.js'
 
@@ -178,4 +178,19 @@ t.test('token endpoint: unknown client ids count against the source address', as
   for (const id of ['a', 'b']) t.equal((await postForm(world, v2, { grant_type: 'client_credentials', client_id: id, client_secret: 'x', scope: `${RESOURCE}/.default` })).status, 400)
   const answer = await postForm(world, v2, { grant_type: 'client_credentials', client_id: SIEM_CLIENT_ID, client_secret: world.keys.siem, scope: `${RESOURCE}/.default` })
   t.equal(answer.status, 429)
+})
+
+t.test('without an oauth section there is no token endpoint and no gateway token is accepted', async (t) => {
+  const world = await startWorld()
+  t.teardown(async () => { await world.close() })
+  const answer = await call(world.url, `/${TENANT_A}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'siem', client_secret: world.keys.siem, scope: `${RESOURCE}/.default` }).toString()
+  })
+  t.equal(answer.status, 401, 'the path is just an unauthenticated request')
+  t.notOk(answer.text.includes('access_token'))
+  const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEifQ.c2ln'
+  t.equal((await call(world.url, '/api/alerts', { headers: { authorization: `Bearer ${forged}` } })).status, 401)
+  t.equal((await call(world.url, `/tenants/${TENANT_A}/api/alerts`, { headers: { authorization: `Bearer ${forged}` } })).status, 401)
 })
