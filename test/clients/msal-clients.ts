@@ -2,7 +2,7 @@
  * Runs an unmodified Microsoft client library against the gateway as its authority, then pages
  * /api/alerts with the token it got. Started as a child process with NODE_EXTRA_CA_CERTS (read at
  * process start only) so both the library and fetch trust the test CA. Prints one JSON line.
- * Usage: msal-clients.ts msal-node|identity GATEWAY_URL TENANT CLIENT_ID (secret on stdin-free env CLIENT_SECRET)
+ * Usage: msal-clients.ts msal-node|identity GATEWAY_URL TENANT CLIENT_ID, with the secret in env CLIENT_SECRET.
  */
 import { ConfidentialClientApplication } from '@azure/msal-node'
 import { ClientSecretCredential } from '@azure/identity'
