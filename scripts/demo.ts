@@ -17,6 +17,8 @@ import { startSimWorld } from '../test/sim/index.js'
 const CONTOSO = '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
 const FABRIKAM = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e'
 const CLIENT_ID = '00000000-0000-4000-8000-0000000000de'
+/** the demo client's OAuth2 client id (an unmodified Defender connector sends it as client_id) */
+const DEMO_CLIENT_ID = '5e1e0000-aaaa-4bbb-8ccc-0000000000de'
 
 async function freePort (preferred: number): Promise<number> {
   const tryPort = (port: number): Promise<number> => new Promise((resolve, reject) => {
@@ -33,6 +35,7 @@ async function freePort (preferred: number): Promise<number> {
 async function main (): Promise<void> {
   const secret = randomBytes(24).toString('base64url')
   const key = `demo_${randomBytes(18).toString('base64url')}`
+  const signingKey = randomBytes(32).toString('base64url')
   const sim = await startSimWorld({
     clientId: CLIENT_ID,
     clientSecrets: [secret],
@@ -57,10 +60,12 @@ async function main (): Promise<void> {
     `  - { id: ${CONTOSO}, name: contoso, permissions: [Alert.Read.All, Machine.Read.All], regions: [eu] }`,
     `  - { id: ${FABRIKAM}, name: fabrikam, permissions: [Alert.Read.All, Machine.Read.All, Machine.Isolate], regions: [us] }`,
     'clients:',
-    `  - { name: demo, keySha256: ${keyHash(key)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
+    `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(key)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
+    '# the OAuth2 token endpoint for unmodified Defender connectors',
+    'oauth: { signingKey: {fromEnv: DEMO_OAUTH_SIGNING_KEY} }',
     ''
   ].join('\n'))
-  const loaded = loadConfigFile(configFile, { DEMO_CLIENT_SECRET: secret })
+  const loaded = loadConfigFile(configFile, { DEMO_CLIENT_SECRET: secret, DEMO_OAUTH_SIGNING_KEY: signingKey })
   const logger = pino(loggerOptions(process.env.DEMO_LOG_LEVEL ?? 'warn'))
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
@@ -77,6 +82,10 @@ async function main (): Promise<void> {
     `  curl -s -H 'X-API-Key: ${key}' -X POST '${url}/tenants/fabrikam/api/machines/x/isolate'   # 403: not in the allowlist`,
     `  curl -s '${url}/tenants/contoso/api/alerts'   # 401: no key`,
     `  curl -s '${adminUrl}/metrics' | grep defender_gateway_requests_total`,
+    '',
+    'As an unmodified Defender connector (OAuth2 client credentials; login host and API host = the gateway):',
+    `  TOKEN=$(curl -s -X POST -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${key} -d scope=https://api.securitycenter.microsoft.com/.default '${url}/contoso/oauth2/v2.0/token' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+    `  curl -s -H "Authorization: Bearer $TOKEN" '${url}/api/alerts?$top=2'`,
     '',
     'Ctrl-C stops it.',
     ''

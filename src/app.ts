@@ -26,6 +26,8 @@ import { forwardPlugin } from './proxy/forward.js'
 import { registerExplain } from './pipeline/explain-route.js'
 import { VERSION } from './version.js'
 import { outboundTlsContext } from './trust.js'
+import { acceptedResources, createGatewayTokenVerifier, createKeyRing } from './gateway-tokens/index.js'
+import { createOAuthMetrics, registerTokenEndpoint } from './token-endpoint/index.js'
 
 export interface GatewayDeps {
   readonly logger?: Logger
@@ -33,6 +35,8 @@ export interface GatewayDeps {
   readonly tokenSource?: TokenSource
   /** set in each process of a cluster (server.workers > 1, src/cluster) */
   readonly worker?: WorkerPlacement
+  /** ms since the epoch for gateway tokens (issue, expiry, guess windows); tests inject a clock */
+  readonly now?: () => number
 }
 
 /** What changes for a gateway that is one of several worker processes on the host. */
@@ -66,7 +70,14 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const metrics = createMetrics(VERSION, { tenantLabel: config.metrics.tenantLabel })
   const shared = createSharedState(loaded, { logger, metrics, workers: deps.worker?.count })
   const { tokens } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
-  const policy: PolicyHolder = { current: buildPolicy(config) }
+  const now = deps.now ?? Date.now
+  const oauth = config.oauth === undefined || loaded.secrets.oauthKeys === undefined
+    ? undefined
+    : { config: config.oauth, ring: createKeyRing(loaded.secrets.oauthKeys), metrics: createOAuthMetrics(metrics.registry), resources: acceptedResources(config.cloud) }
+  const verifier = oauth === undefined
+    ? undefined
+    : createGatewayTokenVerifier({ ring: oauth.ring, issuer: oauth.config.issuer, audiences: oauth.resources, now }, oauth.metrics.bearerRejections)
+  const policy: PolicyHolder = { current: buildPolicy(config, verifier) }
   let tenantList = config.tenants
   let applied = config
   const consentUrl = (tenantId: string): string => consentLink(config, tenantId)
@@ -109,6 +120,9 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const admit = createAdmit({ policy, draining: () => draining })
   app.setNotFoundHandler(admit.notFound)
   registerExplain(app, { policy, tokens, consentUrl })
+  const tokenEndpoint = oauth === undefined
+    ? undefined
+    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicUrl: config.server.publicUrl, now })
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({
@@ -166,7 +180,8 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       return { url, adminUrl }
     },
     reload (next) {
-      policy.current = buildPolicy(next.config)
+      policy.current = buildPolicy(next.config, verifier)
+      tokenEndpoint?.reload(next.config.clients)
       tenantList = next.config.tenants
       const diff = diffReload(applied, next.config)
       applied = next.config

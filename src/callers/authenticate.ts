@@ -7,10 +7,13 @@ export interface Client {
   readonly tenants: ReadonlySet<string>
   /** canonical permission names */
   readonly permissions: ReadonlySet<string>
+  /** set when the caller presented a gateway access token: the one tenant it is bound to */
+  readonly tokenTenant?: string
 }
 
 export interface ClientEntry {
   readonly name: string
+  readonly clientId?: string
   readonly keySha256: string
   readonly tenants: readonly string[]
   readonly permissions: readonly string[]
@@ -36,6 +39,20 @@ export function presentedKey (headers: Readonly<Record<string, string | string[]
     return usable(auth.slice(7).trim())
   }
   return undefined
+}
+
+/** Verifies a gateway-issued access token (src/gateway-tokens); async because JOSE verification is. */
+export type TokenAuthenticator = (token: string) => Promise<Client | undefined>
+
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+const MAX_TOKEN_LENGTH = 8192
+
+/** A Bearer value shaped like a JWT (a gateway token candidate), or undefined. */
+export function presentedJwt (headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const auth = headers.authorization
+  if (typeof auth !== 'string' || auth.length > MAX_TOKEN_LENGTH || auth.slice(0, 7).toLowerCase() !== 'bearer ') return undefined
+  const token = auth.slice(7).trim()
+  return JWT_SHAPE.test(token) ? token : undefined
 }
 
 function usable (key: string): string | undefined {

@@ -11,6 +11,7 @@ import { PERMISSIONS, RATE_CLASSES, ROUTES } from '../policy/catalogue-data.js'
 import { regionTable } from '../regions/clouds.js'
 import type { Credential } from '../tokens/credentials.js'
 import { readCredentials } from './identity.js'
+import { checkOAuthClients, MIN_SIGNING_KEY_LENGTH } from './validate-oauth.js'
 
 /** Everything the gateway runs on: the validated config plus the secrets and files it references. */
 export interface LoadedConfig {
@@ -22,6 +23,8 @@ export interface LoadedConfig {
     /** key material for tokens at rest in Redis */
     readonly redisTokenKey?: Secret
     readonly redisPassword?: Secret
+    /** token endpoint keys: the signing key first, then older keys still accepted (oauth.previousKeys) */
+    readonly oauthKeys?: readonly Secret[]
   }
   readonly files: {
     readonly caPem?: string
@@ -97,7 +100,7 @@ const ROUTE_KEYS: ReadonlySet<string> = new Set(ROUTES.map((r) => `${r.method} $
 function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'> } {
   const regions = Object.keys(regionTable(parsed.cloud, parsed.upstream.regions))
   const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions, rateClasses: Object.keys(RATE_CLASSES), routeKeys: ROUTE_KEYS })
-  problems.push(...checkLimitsAndRedis(config, Object.keys(RATE_CLASSES)))
+  problems.push(...checkLimitsAndRedis(config, Object.keys(RATE_CLASSES)), ...checkOAuthClients(config))
   const material = readMaterial(config, options, problems)
   return { config, problems, material }
 }
@@ -119,6 +122,7 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
   if (redisTokenKey !== undefined && redisTokenKey.reveal().length < MIN_TOKEN_KEY_LENGTH) {
     problems.push(`redis.tokenKey: must be at least ${MIN_TOKEN_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
   }
+  const oauthKeys = readOAuthKeys(config, secret, problems)
   const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
   const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
   const clientSecret = secret(identity.secret, 'identity.secret')
@@ -131,7 +135,8 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       adminToken: secret(admin.token, 'admin.token'),
       certificateKey,
       redisTokenKey,
-      redisPassword: secret(redis?.password, 'redis.password')
+      redisPassword: secret(redis?.password, 'redis.password'),
+      oauthKeys
     },
     files: {
       caPem: file(trust.caFile, 'trust.caFile'),
@@ -139,6 +144,21 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       tls: tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined
     }
   }
+}
+
+function readOAuthKeys (config: ParsedConfig, secret: (ref: Parameters<typeof resolveSecret>[0] | undefined, where: string) => Secret | undefined, problems: string[]): Secret[] | undefined {
+  const { oauth } = config
+  if (oauth === undefined) return undefined
+  const refs = [[oauth.signingKey, 'oauth.signingKey'] as const, ...oauth.previousKeys.map((ref, i) => [ref, `oauth.previousKeys[${i}]`] as const)]
+  return refs.flatMap(([ref, where]) => {
+    const key = secret(ref, where)
+    if (key === undefined) return []
+    if (key.reveal().length < MIN_SIGNING_KEY_LENGTH) {
+      problems.push(`${where}: must be at least ${MIN_SIGNING_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
+      return []
+    }
+    return [key]
+  })
 }
 
 function deepFreeze<T> (value: T): T {

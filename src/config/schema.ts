@@ -127,6 +127,8 @@ export const tenantSchema = z.strictObject({
 
 export const clientSchema = z.strictObject({
   name,
+  /** what an OAuth2 connector sends as client_id (many insist on a GUID); the name works too */
+  clientId: guid.optional(),
   keySha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the hex SHA-256 of the key (64 hex digits)'),
   /** tenant ids or names, or '*' for every configured tenant */
   tenants: z.array(z.string().min(1)).min(1),
@@ -183,6 +185,21 @@ const limitsSchema = z.strictObject({
   classes: z.record(z.string(), classLimitSchema).default({})
 })
 
+/** The OAuth2 token endpoint for unmodified Defender clients (src/token-endpoint); absent = off. */
+const oauthSchema = z.strictObject({
+  /** HS256 key material (at least 32 characters), the same on every replica */
+  signingKey: secretRefSchema,
+  /** older signing keys still accepted for verification during a rotation */
+  previousKeys: z.array(secretRefSchema).max(4).default([]),
+  tokenLifetimeSeconds: z.number().int().min(60).max(86_400).default(3599),
+  /** `iss` of issued tokens; default `defender-gateway` */
+  issuer: z.string().min(1).max(256).default('defender-gateway'),
+  /** failed client authentications per client id and per source address before 429 */
+  maxFailures: z.number().int().min(1).max(1000).default(10),
+  /** the window those failures are counted in (and the longest Retry-After) */
+  failureWindowSeconds: z.number().int().min(1).max(86_400).default(300)
+})
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   admin: adminSchema.prefault({}),
@@ -193,6 +210,7 @@ export const configSchema = z.strictObject({
   tokens: tokensSchema.prefault({}),
   tenants: z.array(tenantSchema).default([]),
   clients: z.array(clientSchema).default([]),
+  oauth: oauthSchema.optional(),
   redis: redisSchema.optional(),
   limits: limitsSchema.prefault({}),
   extraRoutes: z.array(extraRouteSchema).default([]),
@@ -211,3 +229,4 @@ export type ClientConfig = ParsedConfig['clients'][number]
 export type CredentialConfig = z.output<typeof credentialSchema>
 export type RedisConfig = NonNullable<ParsedConfig['redis']>
 export type LimitsConfig = ParsedConfig['limits']
+export type OAuthConfig = NonNullable<ParsedConfig['oauth']>

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
-import { parseTarget } from '../policy/path.js'
+import { presentedJwt, type Client } from '../callers/authenticate.js'
+import { parseTarget, type TargetResult } from '../policy/path.js'
 import { authorise } from '../policy/authorise.js'
-import type { PolicyHolder } from './policy-state.js'
+import type { Policy, PolicyHolder } from './policy-state.js'
 
 export interface AdmitDeps {
   readonly policy: PolicyHolder
@@ -22,20 +23,28 @@ export function createAdmit (deps: AdmitDeps) {
       reply.header('x-request-id', request.id)
       if (deps.draining()) reply.header('connection', 'close')
       request.gw = {}
-      done(decide(request) ?? undefined)
+      const policy = deps.policy.current
+      const client = policy.authenticate(request.headers)
+      const token = client === undefined ? tokenCandidate(policy, request) : undefined
+      if (token === undefined) {
+        done(decide(request, policy, client) ?? undefined)
+        return
+      }
+      // The same policy snapshot decides after the (async) token check, never a reloaded one.
+      token.then((tokenClient) => done(decide(request, policy, tokenClient) ?? undefined), done)
     },
     /** for requests fastify's router did not match (unusual methods): same checks, same answers */
     notFound: async function admitUnrouted (request: FastifyRequest, reply: FastifyReply): Promise<never> {
       reply.header('x-request-id', request.id)
       request.gw = {}
-      throw decide(request) ?? new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
+      const policy = deps.policy.current
+      const client = policy.authenticate(request.headers) ?? await tokenCandidate(policy, request)
+      throw decide(request, policy, client) ?? new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
     }
   }
 
-  function decide (request: FastifyRequest): GatewayError | undefined {
+  function decide (request: FastifyRequest, policy: Policy, client: Client | undefined): GatewayError | undefined {
     const state = request.gw
-    const policy = deps.policy.current
-    const client = policy.authenticate(request.headers)
     if (client === undefined) {
       return new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer.')
     }
@@ -48,7 +57,8 @@ export function createAdmit (deps: AdmitDeps) {
       // Content-Encoding is not forwarded (src/proxy/headers.ts): a compressed body would arrive as garbage.
       return new GatewayError('BadRequest', 'Send the request body uncompressed: the gateway does not forward Content-Encoding.')
     }
-    const parsed = parseTarget(request.url)
+    const parsed = targetOf(request.url, client)
+    state.rootLayout = parsed.ok && parsed.root
     if (!parsed.ok) return new GatewayError('BadRequest', `Rejected request path: ${parsed.reason}.`)
     const { target } = parsed
     const method = request.method === 'HEAD' ? 'GET' : request.method
@@ -67,4 +77,21 @@ export function createAdmit (deps: AdmitDeps) {
     state.permission = decision.permission
     return undefined
   }
+}
+
+function tokenCandidate (policy: Policy, request: FastifyRequest): Promise<Client | undefined> | undefined {
+  if (policy.authenticateToken === undefined) return undefined
+  const jwt = presentedJwt(request.headers)
+  return jwt === undefined ? undefined : policy.authenticateToken(jwt)
+}
+
+const ROOT_LAYOUT = /^\/api(?:[/?]|$)/i
+
+/**
+ * Defender's own layout (`/api/...`, no tenant prefix) is open only to a gateway token, and goes to the
+ * token's tenant: parsed as `/tenants/{tid}/api/...` so one parser decides every path.
+ */
+function targetOf (url: string, client: Client): TargetResult & { root?: boolean } {
+  if (client.tokenTenant === undefined || !ROOT_LAYOUT.test(url)) return { ...parseTarget(url), root: false }
+  return { ...parseTarget(`/tenants/${client.tokenTenant}${url}`), root: true }
 }

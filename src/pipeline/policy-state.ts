@@ -1,4 +1,5 @@
-import { createAuthenticator, type Authenticator } from '../callers/authenticate.js'
+import { createAuthenticator, type Authenticator, type TokenAuthenticator } from '../callers/authenticate.js'
+import type { GatewayTokenVerifier } from '../gateway-tokens/index.js'
 import type { ParsedConfig } from '../config/schema.js'
 import type { RouteSpec } from '../policy/catalogue-data.js'
 import { catalogue } from '../policy/catalogue.js'
@@ -11,6 +12,8 @@ import type { TenantEntry } from './state.js'
  */
 export interface Policy {
   readonly authenticate: Authenticator
+  /** gateway access tokens (oauth section), re-checked against this policy's clients; absent = off */
+  readonly authenticateToken?: TokenAuthenticator
   readonly matchRoute: RouteMatcher
   readonly routes: readonly RouteSpec[]
   /** by lowercase id and by lowercase alias */
@@ -20,7 +23,7 @@ export interface Policy {
 /** A holder the hooks read on every request; `current` is replaced on SIGHUP. */
 export interface PolicyHolder { current: Policy }
 
-export function buildPolicy (config: Pick<ParsedConfig, 'clients' | 'tenants' | 'extraRoutes'>): Policy {
+export function buildPolicy (config: Pick<ParsedConfig, 'clients' | 'tenants' | 'extraRoutes'>, tokens?: GatewayTokenVerifier): Policy {
   const tenants = new Map<string, TenantEntry>()
   for (const t of config.tenants) {
     const entry: TenantEntry = { id: t.id, permissions: new Set(t.permissions), regions: t.regions }
@@ -28,5 +31,11 @@ export function buildPolicy (config: Pick<ParsedConfig, 'clients' | 'tenants' | 
     if (t.name !== undefined) tenants.set(t.name.toLowerCase(), entry)
   }
   const routes = catalogue(config.extraRoutes)
-  return { authenticate: createAuthenticator(config.clients), matchRoute: createMatcher(routes), routes, tenants }
+  return {
+    authenticate: createAuthenticator(config.clients),
+    authenticateToken: tokens?.forClients(config.clients),
+    matchRoute: createMatcher(routes),
+    routes,
+    tenants
+  }
 }

@@ -20,8 +20,10 @@ const DOWNLOAD_HOST = /(^|\.)blob\.core\.windows\.net$|^userrequests-[a-z0-9-]+\
  * byte for byte. Only absolute http(s) URLs under `/api` are rewritten, whatever their host (Defender
  * builds them from its own view of the request), except download hosts.
  */
-export function gatewayLinkRewriter (gatewayBase: string, tenantRef: string): LinkRewriter {
-  const prefix = `${gatewayBase.replace(/\/+$/, '')}/tenants/${tenantRef}`
+export function gatewayLinkRewriter (gatewayBase: string, tenantRef: string | undefined): LinkRewriter {
+  // undefined: the caller used Defender's own layout (`/api/...` with a gateway token)
+  const base = gatewayBase.replace(/\/+$/, '')
+  const prefix = tenantRef === undefined ? base : `${base}/tenants/${tenantRef}`
   return function rewriteLink (link) {
     const m = /^https?:\/\/([^/?#\s"]+)(\/[^\s]*)$/i.exec(link)
     if (m === null) return undefined

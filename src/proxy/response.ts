@@ -37,7 +37,7 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
     return
   }
   const base = publicUrl ?? `${request.protocol}://${request.host}`
-  const rewrite = gatewayLinkRewriter(base, request.gw.tenantRef ?? '')
+  const rewrite = gatewayLinkRewriter(base, request.gw.rootLayout === true ? undefined : request.gw.tenantRef ?? '')
   const length = Number(headers['content-length'] ?? Number.NaN)
   if (codec === undefined && length <= WHOLE_BODY_MAX) {
     sendWholeBody(request, reply, body, rewrite)

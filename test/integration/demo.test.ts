@@ -28,6 +28,16 @@ t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (
     const res = await call(url.origin, url.pathname + url.search, { method, headers: { [header[1]!]: header[2]! } })
     t.equal(res.status, expected[i], line)
   }
+  // The two-step OAuth2 flow it prints: the token request as written, then Defender's own /api layout.
+  const tokenLine = out.split('\n').find((l) => l.includes('/oauth2/v2.0/token'))!
+  const fields = [...tokenLine.matchAll(/-d ([a-z_]+)=(\S+)/g)].map((m) => `${m[1]!}=${m[2]!}`).join('&')
+  const tokenUrl = new URL(/'(http[^']+\/token)'/.exec(tokenLine)![1]!)
+  const issued = await call(tokenUrl.origin, tokenUrl.pathname, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields })
+  t.equal(issued.status, 200, 'step 1: token')
+  const apiLine = out.split('\n').find((l) => l.includes('Bearer $TOKEN'))!
+  const apiUrl = new URL(/'(http[^']+)'/.exec(apiLine)![1]!)
+  const alerts = await call(apiUrl.origin, apiUrl.pathname + apiUrl.search, { headers: { authorization: `Bearer ${issued.json().access_token as string}` } })
+  t.equal(alerts.status, 200, 'step 2: /api/alerts with the token')
   child.kill('SIGINT')
   const [code] = await once(child, 'exit')
   t.equal(code, 0, 'exit code 0 after Ctrl-C')

@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ClientEntry } from '../callers/authenticate.js'
+import type { OAuthConfig } from '../config/schema.js'
+import type { KeyRing } from '../gateway-tokens/keys.js'
+import type { PolicyHolder } from '../pipeline/policy-state.js'
+import { parseTokenRequest } from './form.js'
+import { grantedRoles, indexByClientId, requestedResource, secretMatches, tenantFor, type EndpointVersion } from './grant.js'
+import { createGuessLimiter } from './guess-limit.js'
+import { signToken, tokenResponse } from './issue.js'
+import { openIdConfiguration } from './metadata.js'
+import type { OAuthMetrics } from './metrics.js'
+import { OAuthError, renderOAuthError, toOAuthError } from './oauth-errors.js'
+
+export interface TokenEndpointOptions {
+  readonly oauth: OAuthConfig
+  readonly ring: KeyRing
+  /** normalised Defender API identifiers of the configured cloud */
+  readonly resources: ReadonlySet<string>
+  /** tenants (by id and alias) come from the policy in force */
+  readonly policy: PolicyHolder
+  readonly clients: readonly ClientEntry[]
+  readonly metrics: OAuthMetrics
+  readonly publicUrl?: string
+  /** ms since the epoch; injectable */
+  now (): number
+}
+
+const FORM_LIMIT = 16 * 1024
+type TenantParams = { Params: { tenant: string } }
+
+/**
+ * The OAuth2 client-credentials endpoint Defender connectors already speak (v1 and v2) plus the metadata
+ * MSAL fetches, in its own encapsulated scope: its own form parser and errors in Entra's shape.
+ * Returns `reload` so a new config's clients take effect at once.
+ */
+export async function registerTokenEndpoint (app: FastifyInstance, options: TokenEndpointOptions): Promise<{ reload (clients: readonly ClientEntry[]): void }> {
+  let clients = indexByClientId(options.clients)
+  const limiter = createGuessLimiter({ maxFailures: options.oauth.maxFailures, windowMs: options.oauth.failureWindowSeconds * 1000, now: options.now })
+  const { metrics } = options
+
+  async function issue (version: EndpointVersion, request: FastifyRequest<TenantParams>, reply: FastifyReply): Promise<Record<string, unknown>> {
+    const form = parseTokenRequest(typeof request.body === 'string' ? request.body : '', request.headers.authorization)
+    if (form.grantType !== 'client_credentials') {
+      throw new OAuthError('unsupported_grant_type', 'The gateway supports only the client_credentials grant.')
+    }
+    const client = clients.get(form.clientId.toLowerCase())
+    if (client !== undefined) request.gw.client = { name: client.name, tenants: new Set(), permissions: new Set() }
+    const addressKey = `a:${request.ip}`
+    refuseWhileBlocked(limiter.blockedFor(addressKey))
+    if (client === undefined) {
+      limiter.fail(addressKey)
+      throw new OAuthError('unknown_client', 'Application with the given identifier was not found in the gateway\'s clients.')
+    }
+    const clientKey = `c:${client.name.toLowerCase()}`
+    refuseWhileBlocked(limiter.blockedFor(clientKey))
+    if (form.clientSecret === undefined) throw new OAuthError('missing_secret', "The request body must contain 'client_secret' (or use HTTP Basic).")
+    if (!secretMatches(form.clientSecret, client.keySha256)) {
+      limiter.fail(addressKey)
+      limiter.fail(clientKey)
+      throw new OAuthError('wrong_secret', `Invalid client secret provided for application '${client.clientId ?? client.name}': the secret is the gateway API key of that client.`)
+    }
+    const tenant = tenantFor(request.params.tenant, options.policy.current.tenants, client)
+    request.gw.tenantId = tenant.id
+    const resource = requestedResource(version, form, options.resources)
+    const roles = grantedRoles(client, tenant)
+    const issued = await signToken({ client, tenantId: tenant.id, resource, roles }, { ring: options.ring, issuer: options.oauth.issuer, lifetimeSeconds: options.oauth.tokenLifetimeSeconds }, options.now())
+    metrics.issued.inc({ client: client.name, version })
+    request.log.info({ audit: true, event: 'token_issued', client: client.name, tenant: tenant.id, resource, roles, jti: issued.jti, expiresOn: issued.exp }, 'token issued')
+    noStore(reply)
+    return tokenResponse(version, issued, resource)
+  }
+
+  function metadata (version: 'v1' | 'v2') {
+    return async function openIdMetadata (request: FastifyRequest<TenantParams>): Promise<Record<string, unknown>> {
+      const ref = request.params.tenant
+      if (!options.policy.current.tenants.has(ref.toLowerCase())) throw new OAuthError('tenant', 'Tenant not found.')
+      return openIdConfiguration(options.publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`, ref, version)
+    }
+  }
+
+  await app.register(async function tokenEndpoint (scope) {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, function readForm (_request, body, done) {
+      done(null, body)
+    })
+    scope.addHook('onRequest', function markTokenRequest (request, reply, done) {
+      request.gw = {}
+      reply.header('x-request-id', request.id)
+      done()
+    })
+    scope.setErrorHandler(function renderTokenError (error, request, reply) {
+      const err = toOAuthError(error)
+      if (err.reason === 'server_error') request.log.error({ err: error }, 'token endpoint failed')
+      metrics.refused.inc({ client: request.gw?.client?.name ?? 'unknown', reason: err.reason })
+      noStore(reply)
+      reply.code(err.status).headers(err.headers).type('application/json; charset=utf-8')
+        .send(renderOAuthError(err, request.id, new Date(options.now())))
+    })
+    // Elastic's defaults join a login URL ending in '/' with '/{tenant}/...': accept that one doubled slash.
+    for (const root of ['/', '//']) {
+      scope.post<TenantParams>(`${root}:tenant/oauth2/token`, async (request, reply) => await issue('v1', request, reply))
+      scope.post<TenantParams>(`${root}:tenant/oauth2/v2.0/token`, async (request, reply) => await issue('v2', request, reply))
+    }
+    scope.get<TenantParams>('/:tenant/v2.0/.well-known/openid-configuration', metadata('v2'))
+    scope.get<TenantParams>('/:tenant/.well-known/openid-configuration', metadata('v1'))
+    // The gateway signs with a shared secret (HS256): there is no public key to publish.
+    scope.get('/:tenant/discovery/v2.0/keys', async () => ({ keys: [] }))
+    scope.get('/:tenant/discovery/keys', async () => ({ keys: [] }))
+  })
+  return { reload (next) { clients = indexByClientId(next) } }
+}
+
+function refuseWhileBlocked (retryAfter: number | undefined): void {
+  if (retryAfter === undefined) return
+  throw new OAuthError('too_many_failures', 'Too many failed client authentications; try again later.', { 'retry-after': String(retryAfter) })
+}
+
+function noStore (reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store, no-cache').header('pragma', 'no-cache')
+}
