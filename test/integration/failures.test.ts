@@ -1,6 +1,7 @@
 import t from 'tap'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { until } from '../redis-clients.js'
 import { ADMIN_TOKEN, call, startWorld, withKey, TENANT_A, TENANT_B, CLIENT_SECRET, type TestWorld } from '../helper.js'
 
 const UNCONSENTED = '44444444-4444-4444-8444-444444444444'
@@ -119,10 +120,11 @@ t.test('a caller hanging up mid-upload does not count against the region', async
   await new Promise((resolve) => socket.once('connect', resolve))
   socket.write(`POST /tenants/${TENANT_A}/api/indicators HTTP/1.1\r\nhost: gw\r\nx-api-key: ${world.keys.siem}\r\n` +
     'content-type: application/json\r\ncontent-length: 100000\r\n\r\n{"indicatorValue":"')
-  for (let i = 0; i < 100 && eu.received.length === 0; i++) await sleep(20)
+  await until(() => eu.received.length > 0)
   t.equal(eu.received.length, 1, 'the upload reached Defender')
   socket.destroy()
-  // past upstream.timeoutMs (1.5 s here): the call to Defender has ended one way or the other
+  // past upstream.timeoutMs (1.5 s here): the call to Defender has ended one way or the other. A slow
+  // machine can only make this wait too short, which lets a bug pass, never a correct gateway fail.
   await sleep(2000)
   const regions = JSON.parse((await call(world.adminUrl, '/admin/regions', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text)
   const region = regions.regions.find((r: { name: string }) => r.name === 'eu')
