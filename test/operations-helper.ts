@@ -86,7 +86,7 @@ export async function runCli (args: string[], env: Record<string, string> = {}):
  * Starts `serve` with a config file in its own process group; resolves once the process logs its
  * listening addresses. Every path that does not hand the process to the caller kills the group.
  */
-export async function startGatewayProcess (file: string, env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess (file: string, env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<GatewayProcess> {
   const child = spawnTracked(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', file], { env: childEnv(env), group: true })
   let out = ''
   child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
@@ -94,7 +94,7 @@ export async function startGatewayProcess (file: string, env: Record<string, str
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
   const listening = (text: string): string | undefined => text.split('\n').find((l) => l.includes('defender-gateway listening'))
   try {
-    await waitForOutput(child, () => out, (text) => listening(text) !== undefined, 'gateway start')
+    await waitForOutput(child, () => out, (text) => listening(text) !== undefined, 'gateway start', options.startTimeoutMs)
     const { url, adminUrl } = JSON.parse(listening(out) as string) as { url: string, adminUrl: string }
     return {
       child,
@@ -107,6 +107,6 @@ export async function startGatewayProcess (file: string, env: Record<string, str
     }
   } catch (err) {
     await killTracked(child)
-    throw err
+    throw new Error(`${(err as Error).message}\n(killed its process group, pgid ${String(child.pid)})`)
   }
 }

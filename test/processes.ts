@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /**
  * Every child process a test starts, so that each is killed on every path: its own teardown, a start
@@ -32,14 +33,37 @@ export function spawnTracked (command: string, args: readonly string[], options:
   return child
 }
 
-/** Kills the child (its whole group for a group leader) and waits until it has exited. */
+/**
+ * Pids of the live (not zombie) processes in process group `pgid`, from /proc (Linux). A killed worker
+ * whose primary died first stays a zombie until init reaps it: it runs nothing, so it does not count.
+ */
+export function groupMembers (pgid: number): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try { stat = readFileSync(`/proc/${entry}/stat`, 'utf8') } catch { continue }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry))
+  }
+  return pids
+}
+
+/** Kills the child (its whole group for a group leader) and waits until it and its group have exited. */
 export async function killTracked (child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = once(child, 'exit')
     signalTree(child, signal)
     await exited
   }
-  if (groups.has(child)) signalTree(child, 'SIGKILL')
+  if (groups.has(child) && child.pid !== undefined) {
+    // SIGKILL is delivered asynchronously: wait (bounded) until nothing of the group runs any more.
+    for (let i = 0; i < 500 && groupMembers(child.pid).length > 0; i++) {
+      signalTree(child, 'SIGKILL')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
   running.delete(child)
 }
 
