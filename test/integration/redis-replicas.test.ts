@@ -78,7 +78,9 @@ t.test('three replicas sharing one Redis', async (t) => {
     admin: { host: '127.0.0.1', port: 0 },
     identity: { clientId: CLIENT_ID, secret: { fromEnv: 'GW_SECRET' }, authorityHost: sim.entra.url },
     trust: { caFile: sim.caFile },
-    upstream: { region: 'eu', regions: { eu: sim.regions.eu?.url } },
+    // 300 concurrent cold requests open ~300 TLS connections to one simulator: on a busy 2-CPU machine
+    // the handshakes took longer than the 10 s default connect timeout (504s). Not what this file tests.
+    upstream: { region: 'eu', regions: { eu: sim.regions.eu?.url }, connectTimeoutMs: 120_000 },
     tenants: TENANTS.map((id) => ({ id, permissions: READ_ROLES })),
     clients: [{ name: 'siem', keySha256: keyHash(API_KEY), tenants: ['*'], permissions: READ_ROLES }],
     redis: { url: redis.url, tokenKey: { fromEnv: 'GW_REDIS_KEY' } },
