@@ -6,7 +6,7 @@ import { diffReload, type ReloadDiff } from './config/reload-diff.js'
 import { consentLink, regionTable } from './regions/clouds.js'
 import { regionList } from './regions/select.js'
 import { createRegionDirectory, type RegionDirectory } from './regions/directory.js'
-import { createProbe } from './regions/prober.js'
+import { createProbe, type Probe } from './regions/prober.js'
 import { createRegionMetrics } from './observability/region-metrics.js'
 import { createOverloadMetrics } from './observability/overload-metrics.js'
 import { createInFlight } from './pipeline/in-flight.js'
@@ -33,6 +33,11 @@ export interface GatewayDeps {
   readonly logger?: Logger
   /** where tokens come from; msal-node against the configured authority unless a test swaps it */
   readonly tokenSource?: TokenSource
+  /**
+   * wraps the region probe; tests fix what it reports as RTT (the real round trip still decides up or
+   * down), because on a busy machine measured milliseconds can invert the order `auto` chooses by
+   */
+  readonly probe?: (real: Probe) => Probe
   /** set in each process of a cluster (server.workers > 1, src/cluster) */
   readonly worker?: WorkerPlacement
   /** ms since the epoch for gateway tokens (issue, expiry, guess windows); tests inject a clock */
@@ -104,10 +109,11 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   app.addHook('onResponse', createRecord(metrics))
   const tlsContext = outboundTlsContext(files.caPem)
   const regionMetrics = createRegionMetrics(metrics.registry)
+  const realProbe = createProbe({ tlsContext, timeoutMs: config.upstream.probeTimeoutMs })
   const regions = createRegionDirectory({
     table: regionList(regionTable(config.cloud, config.upstream.regions)),
     configured: config.upstream.region,
-    probe: createProbe({ tlsContext, timeoutMs: config.upstream.probeTimeoutMs }),
+    probe: deps.probe === undefined ? realProbe : Object.assign(deps.probe(realProbe), { close: realProbe.close }),
     intervalMs: config.upstream.probeIntervalMs,
     metrics: regionMetrics,
     logger: logger.child({ component: 'regions' })

@@ -8,6 +8,7 @@ import { buildFromObject } from '../src/config/load.js'
 import { keyHash } from '../src/callers/authenticate.js'
 import { loggerOptions } from '../src/observability/logger.js'
 import type { TokenSource } from '../src/tokens/types.js'
+import type { Probe } from '../src/regions/prober.js'
 import { startSimWorld, type SimWorld, type SimWorldOptions } from './sim/index.js'
 
 /** Fixed tenant ids so failures read the same every run. */
@@ -42,6 +43,12 @@ export interface WorldOptions {
   config?: (base: Record<string, any>, sim: SimWorld) => Record<string, any>
   /** a token source in place of msal (adversarial tests: an identity provider that misbehaves) */
   tokenSource?: (sim: SimWorld) => TokenSource
+  /**
+   * RTT in ms the region probes report, by region (the real probe still decides up or down). Fixed, so
+   * `auto` ranks the same on a busy machine; keep the preferred region's value below every other
+   * region's simulated latency, so real traffic (which only ever lowers an estimate) cannot invert it.
+   */
+  rttMs?: Readonly<Record<string, number>>
   /** runs after the simulators start, before the config is loaded (e.g. to write files it names) */
   beforeGateway?: (sim: SimWorld) => Promise<void>
 }
@@ -52,7 +59,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     clientId: CLIENT_ID,
     clientSecrets: [CLIENT_SECRET],
     grants: options.grants ?? { [TENANT_A]: ALL_ROLES, [TENANT_B]: ALL_ROLES, [TENANT_C]: READ_ROLES },
-    // us slower than eu, so `auto` deterministically prefers eu unless a test says otherwise
+    // us slower than eu (and probed at 1 ms against 1 s, DEFAULT_RTT), so `auto` prefers eu
     latencyMs: { us: 30 },
     ...options.sim
   })
@@ -79,6 +86,16 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
       { name: 'narrow', keySha256: keyHash(keys.narrow), tenants: ['contoso'], permissions: ['Alert.Read.All'] }
     ]
   }
+  try {
+    return await startGateway(sim, base, keys, options)
+  } catch (err) {
+    // A gateway that failed to build or listen must not leave the simulators' sockets open.
+    await sim.close()
+    throw err
+  }
+}
+
+async function startGateway (sim: SimWorld, base: Record<string, any>, keys: TestWorld['keys'], options: WorldOptions): Promise<TestWorld> {
   await options.beforeGateway?.(sim)
   const raw = options.config === undefined ? base : options.config(base, sim)
   const loaded = buildFromObject(raw, { source: 'test', baseDir: process.cwd(), env: { GW_TEST_SECRET: CLIENT_SECRET, GW_TEST_ADMIN: ADMIN_TOKEN } })
@@ -95,8 +112,11 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     }
   })
   const logger = pino(loggerOptions('info'), sink)
-  const gateway = await buildGateway(loaded, { logger, tokenSource: options.tokenSource?.(sim) })
-  const { url, adminUrl } = await gateway.listen()
+  const gateway = await buildGateway(loaded, { logger, tokenSource: options.tokenSource?.(sim), probe: fixedRtt(options.rttMs ?? DEFAULT_RTT) })
+  const { url, adminUrl } = await gateway.listen().catch(async (err: unknown) => {
+    await gateway.close().catch(() => {})
+    throw err
+  })
   return {
     sim,
     gateway,
@@ -112,6 +132,17 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
       const leaks = findSecrets(rawLogs, [CLIENT_SECRET, ADMIN_TOKEN, ...Object.values(keys)])
       if (leaks.length > 0) throw new Error(`secrets in gateway logs: ${leaks.join('; ')}`)
     }
+  }
+}
+
+const DEFAULT_RTT = { eu: 1, us: 1000 }
+
+/** A probe that really asks the region, then reports a fixed RTT for it (the measured one if none given). */
+export function fixedRtt (rttMs: Readonly<Record<string, number>>): (real: Probe) => Probe {
+  return (real) => async (region) => {
+    const result = await real(region)
+    const fixed = rttMs[region.name]
+    return result.ok && fixed !== undefined ? { ok: true, rttMs: fixed } : result
   }
 }
 

@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { keyHash } from '../src/callers/authenticate.js'
 import { childEnv } from './child-env.js'
+import { killTracked, spawnTracked, waitForOutput } from './processes.js'
 import { startSimWorld, type SimWorld } from './sim/index.js'
 import { ALL_ROLES, CLIENT_ID, CLIENT_SECRET, READ_ROLES, TENANT_A, TENANT_C } from './helper.js'
 
@@ -16,6 +18,10 @@ export interface GatewayProcess {
   /** everything the process wrote to stdout (pino JSON lines) */
   readonly output: () => string
   readonly exited: Promise<number | null>
+  /** resolves once the output satisfies `test` (checked on every chunk); rejects if the process exits first */
+  waitFor (test: (output: string) => boolean, what: string): Promise<void>
+  /** kills the whole process group (primary and workers) and waits for the primary to exit */
+  stop (signal?: NodeJS.Signals): Promise<void>
 }
 
 export interface OpsWorld {
@@ -64,41 +70,43 @@ export async function startOpsWorld (): Promise<OpsWorld> {
   }
 }
 
-/** Runs the CLI once and collects its output. */
+/** Runs the CLI once and collects its output; the process (group) is killed if the test ends first. */
 export async function runCli (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], { env: childEnv(env), group: true })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  child.stdout!.on('data', (c: Buffer) => { stdout += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString() })
+  const [code] = await once(child, 'exit') as [number | null]
+  await killTracked(child)
   return { code, stdout, stderr }
 }
 
 /**
- * Starts `serve` with a config file; resolves once the process logs its listening addresses. Waits on
- * the output, not on a clock (a busy machine only makes it slower; tap's file timeout bounds it); a
- * process that exits first, or writes an unreadable line, is killed and reported.
+ * Starts `serve` with a config file in its own process group; resolves once the process logs its
+ * listening addresses. Every path that does not hand the process to the caller kills the group.
  */
-export async function startGatewayProcess (file: string, env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', file], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startGatewayProcess (file: string, env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<GatewayProcess> {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', file], { env: childEnv(env), group: true })
   let out = ''
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const line = await new Promise<string | undefined>((resolve) => {
-    const seen = (): void => {
-      const found = out.split('\n').find((l) => l.includes('defender-gateway listening'))
-      if (found !== undefined && out.slice(out.indexOf(found)).includes('\n')) resolve(found)
-    }
-    child.stdout!.on('data', (c: Buffer) => { out += c.toString(); seen() })
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); seen() })
-    exited.then(() => resolve(undefined), () => resolve(undefined))
-  })
+  const listening = (text: string): string | undefined => text.split('\n').find((l) => l.includes('defender-gateway listening'))
   try {
-    if (line === undefined) throw new Error(`gateway did not start:\n${out}`)
-    const { url, adminUrl } = JSON.parse(line) as { url: string, adminUrl: string }
-    return { child, url, adminUrl, output: () => out, exited }
+    await waitForOutput(child, () => out, (text) => listening(text) !== undefined, 'gateway start', options.startTimeoutMs)
+    const { url, adminUrl } = JSON.parse(listening(out) as string) as { url: string, adminUrl: string }
+    return {
+      child,
+      url,
+      adminUrl,
+      output: () => out,
+      exited,
+      waitFor: async (test, what) => { await waitForOutput(child, () => out, test, what) },
+      stop: async (signal = 'SIGKILL') => { await killTracked(child, signal) }
+    }
   } catch (err) {
-    child.kill('SIGKILL')
-    throw err
+    await killTracked(child)
+    throw new Error(`${(err as Error).message}\n(killed its process group, pgid ${String(child.pid)})`)
   }
 }

@@ -50,8 +50,11 @@ export async function connect (url: string, options: { commandTimeoutMs?: number
   }
 }
 
-/** Polls `condition` every 20 ms, at most `tries` times: bounded, and no wall-clock assertion. */
-export async function until (condition: () => boolean | Promise<boolean>, tries = 500): Promise<boolean> {
+/**
+ * Polls `condition` every 20 ms, at most `tries` times: no wall-clock assertion. The bound (~60 s plus
+ * the checks' own time) only ends a wait that will never succeed; a loaded machine must not reach it.
+ */
+export async function until (condition: () => boolean | Promise<boolean>, tries = 3000): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
     if (await condition()) return true
     await new Promise((resolve) => setTimeout(resolve, 20))

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { killTracked, spawnTracked } from './processes.js'
 
 /** A throwaway redis-server of a test's own: loopback, free port, no persistence, temp dir. */
 export interface TestRedis {
@@ -31,9 +32,7 @@ async function freePort (): Promise<number> {
 }
 
 async function launch (port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const child = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir])
   let output = ''
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -43,23 +42,38 @@ async function launch (port: number, dir: string): Promise<ChildProcess> {
     child.once('error', (err) => reject(new Error(`cannot start redis-server (is it installed? .ci/run installs it): ${err.message}`)))
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${String(code)}: ${output.slice(-500)}`)))
   })
-  await ready
+  try {
+    await ready
+  } catch (err) {
+    await killTracked(child)
+    throw err
+  }
   return child
 }
 
 /** Starts redis-server; `stop()` it in t.teardown. */
 export async function startRedis (): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'dgw-redis-'))
-  const port = await freePort()
-  let child: ChildProcess | undefined = await launch(port, dir)
+  let port = await freePort()
+  let child: ChildProcess | undefined
+  // The free port can be taken by another process before redis binds it (a shared, busy machine).
+  for (let attempt = 1; child === undefined; attempt++) {
+    try {
+      child = await launch(port, dir)
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('in use')) {
+        await rm(dir, { recursive: true, force: true })
+        throw err
+      }
+      port = await freePort()
+    }
+  }
   async function kill (): Promise<void> {
     const running = child
     child = undefined
     if (running === undefined || running.exitCode !== null) return
-    const exited = once(running, 'exit')
     running.kill('SIGCONT')
-    running.kill('SIGKILL')
-    await exited
+    await killTracked(running)
   }
   return {
     port,

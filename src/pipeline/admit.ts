@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js'
 import { presentedJwt, type Client } from '../callers/authenticate.js'
 import { parseTarget, type TargetResult } from '../policy/path.js'
 import { authorise } from '../policy/authorise.js'
+import { nonAsciiRejection } from '../policy/non-ascii.js'
 import type { Policy, PolicyHolder } from './policy-state.js'
 
 export interface AdmitDeps {
@@ -63,6 +64,8 @@ export function createAdmit (deps: AdmitDeps) {
     const { target } = parsed
     const method = request.method === 'HEAD' ? 'GET' : request.method
     const route = policy.matchRoute(method, target.segments)
+    const unsafe = nonAsciiRejection(policy.matchRoute, method, target.segments, route)
+    if (unsafe !== undefined) return new GatewayError('BadRequest', `Rejected request path: ${unsafe}.`)
     if (route === undefined) {
       return new GatewayError('UnknownRoute', `${request.method} ${target.upstreamPath} is not a Defender for Endpoint API route the gateway knows.`)
     }

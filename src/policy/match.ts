@@ -16,13 +16,22 @@ interface Compiled {
 }
 
 const FUNCTION_TEMPLATE = /^([^{}()]+)\(\{[a-z]+\}\)$/i
+const UPPER_ASCII = /[A-Z]+/g
+
+/**
+ * Lowercases A-Z only. Unicode folding (toLowerCase, localeCompare, NFKC) maps other characters onto
+ * ASCII letters (Kelvin sign to k), so a literal could be authorised as one route and read upstream as another.
+ */
+export function asciiLower (text: string): string {
+  return text.replace(UPPER_ASCII, (letters) => letters.toLowerCase())
+}
 
 function compile (route: RouteSpec): Compiled {
   const parts: Part[] = route.template.split('/').slice(2).map((segment): Part => {
     if (/^\{[a-zA-Z]+\}$/.test(segment)) return { kind: 'variable' }
     const fn = FUNCTION_TEMPLATE.exec(segment)
-    if (fn !== null) return { kind: 'function', name: `${(fn[1] as string).toLowerCase()}(` }
-    return { kind: 'literal', value: segment.toLowerCase() }
+    if (fn !== null) return { kind: 'function', name: `${asciiLower(fn[1] as string)}(` }
+    return { kind: 'literal', value: asciiLower(segment) }
   })
   const rank = parts.map((p) => (p.kind === 'literal' ? '3' : p.kind === 'function' ? '2' : '1')).join('')
   return { route, parts, rank }
@@ -37,9 +46,9 @@ function matches (parts: readonly Part[], segments: readonly string[]): boolean 
       // '$count', '$metadata'... are OData system segments, never an id.
       if (segment.startsWith('$')) return false
     } else if (part.kind === 'literal') {
-      if (segment.toLowerCase() !== part.value) return false
+      if (asciiLower(segment) !== part.value) return false
     } else if (part.kind === 'function') {
-      const lower = segment.toLowerCase()
+      const lower = asciiLower(segment)
       if (!lower.startsWith(part.name) || !lower.endsWith(')') || lower.length <= part.name.length) return false
     }
   }
@@ -70,10 +79,10 @@ export function createMatcher (routes: readonly RouteSpec[]): RouteMatcher {
   }
   return function matchRoute (method, segments) {
     let rest = segments
-    if (rest[0]?.toLowerCase() === 'v1.0') rest = rest.slice(1)
+    if (asciiLower(rest[0] ?? '') === 'v1.0') rest = rest.slice(1)
     const direct = find(method, rest)
     if (direct !== undefined) return direct
-    if (method === 'GET' && rest.length > 1 && rest[rest.length - 1]?.toLowerCase() === '$count') {
+    if (method === 'GET' && rest.length > 1 && asciiLower(rest[rest.length - 1] ?? '') === '$count') {
       return find(method, rest.slice(0, -1))
     }
     return undefined

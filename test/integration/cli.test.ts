@@ -1,6 +1,6 @@
 import t from 'tap'
 import { childEnv } from '../child-env.js'
-import { spawn } from 'node:child_process'
+import { killTracked, spawnTracked } from '../processes.js'
 import { once } from 'node:events'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,13 +8,15 @@ import { join } from 'node:path'
 import { loadConfigFile } from '../../src/config/load.js'
 
 async function runServer (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
     env: childEnv({ GATEWAY_CONFIG: '', ...env }),
-    stdio: ['ignore', 'ignore', 'pipe']
+    stdio: ['ignore', 'ignore', 'pipe'],
+    group: true
   })
   let stderr = ''
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString() })
   const [code] = await once(child, 'exit')
+  await killTracked(child)
   return { code, stderr }
 }
 

@@ -1,22 +1,20 @@
 import t from 'tap'
 import { childEnv } from '../child-env.js'
-import { spawn } from 'node:child_process'
+import { killTracked, spawnTracked, waitForOutput } from '../processes.js'
 import { once } from 'node:events'
 import { call } from '../helper.js'
 
 // Runs `npm run demo`'s script as a user would, runs the curl lines it prints, then Ctrl-C.
 t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
     env: childEnv({ DEMO_PORT: '0' }),
-    stdio: ['ignore', 'pipe', 'pipe']
+    group: true
   })
+  t.teardown(async () => { await killTracked(child) })
   let out = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { out += c.toString() })
-  const deadline = Date.now() + 60_000
-  while (!out.includes('Ctrl-C stops it.') && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
+  await waitForOutput(child, () => out, (text) => text.includes('Ctrl-C stops it.'), 'the demo start')
   t.match(out, 'Ctrl-C stops it.', 'demo started')
   const curls = out.split('\n').filter((l) => l.trim().startsWith('curl -s -H'))
   t.ok(curls.length >= 4, 'prints curl lines with the demo key')
@@ -38,7 +36,8 @@ t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (
   const apiUrl = new URL(/'(http[^']+)'/.exec(apiLine)![1]!)
   const alerts = await call(apiUrl.origin, apiUrl.pathname + apiUrl.search, { headers: { authorization: `Bearer ${issued.json().access_token as string}` } })
   t.equal(alerts.status, 200, 'step 2: /api/alerts with the token')
+  const exited = once(child, 'exit')
   child.kill('SIGINT')
-  const [code] = await once(child, 'exit')
+  const [code] = await exited
   t.equal(code, 0, 'exit code 0 after Ctrl-C')
 })

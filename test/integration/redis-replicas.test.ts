@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +8,7 @@ import { keyHash } from '../../src/callers/authenticate.js'
 import { startSimWorld, type SimWorld } from '../sim/index.js'
 import { call, CLIENT_ID, CLIENT_SECRET, READ_ROLES, uuid, withKey, type Answer } from '../helper.js'
 import { childEnv } from '../child-env.js'
+import { killTracked, spawnTracked } from '../processes.js'
 import { startRedis, type TestRedis } from '../redis-server.js'
 import { until } from '../redis-clients.js'
 
@@ -24,26 +24,29 @@ const TOKEN_KEY = `tk_${uuid()}${uuid()}`
 interface Replica { readonly child: ChildProcess, readonly url: string, readonly adminUrl: string }
 
 async function startReplica (configFile: string): Promise<Replica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', configFile], {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', 'src/server.ts', '--config', configFile], {
     env: childEnv({ GATEWAY_CONFIG: '', GW_SECRET: CLIENT_SECRET, GW_REDIS_KEY: TOKEN_KEY }),
-    stdio: ['ignore', 'pipe', 'inherit']
+    stdio: ['ignore', 'pipe', 'inherit'],
+    group: true
   })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  for await (const line of lines) {
-    const entry = JSON.parse(line) as { msg?: string, url?: string, adminUrl?: string }
-    if (entry.msg === 'defender-gateway listening') {
-      lines.on('line', () => {}) // keep draining stdout so the child never blocks on a full pipe
-      return { child, url: entry.url as string, adminUrl: entry.adminUrl as string }
+  try {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+    for await (const line of lines) {
+      const entry = JSON.parse(line) as { msg?: string, url?: string, adminUrl?: string }
+      if (entry.msg === 'defender-gateway listening') {
+        lines.on('line', () => {}) // keep draining stdout so the child never blocks on a full pipe
+        return { child, url: entry.url as string, adminUrl: entry.adminUrl as string }
+      }
     }
+    throw new Error('gateway exited before listening')
+  } catch (err) {
+    await killTracked(child)
+    throw err
   }
-  throw new Error('gateway exited before listening')
 }
 
 async function stopReplica (replica: Replica): Promise<void> {
-  if (replica.child.exitCode !== null) return
-  const exited = once(replica.child, 'exit')
-  replica.child.kill('SIGTERM')
-  await exited
+  await killTracked(replica.child, 'SIGTERM')
 }
 
 async function metric (replica: Replica, name: string): Promise<number> {
@@ -75,7 +78,9 @@ t.test('three replicas sharing one Redis', async (t) => {
     admin: { host: '127.0.0.1', port: 0 },
     identity: { clientId: CLIENT_ID, secret: { fromEnv: 'GW_SECRET' }, authorityHost: sim.entra.url },
     trust: { caFile: sim.caFile },
-    upstream: { region: 'eu', regions: { eu: sim.regions.eu?.url } },
+    // 300 concurrent cold requests open ~300 TLS connections to one simulator: on a busy 2-CPU machine
+    // the handshakes took longer than the 10 s default connect timeout (504s). Not what this file tests.
+    upstream: { region: 'eu', regions: { eu: sim.regions.eu?.url }, connectTimeoutMs: 120_000 },
     tenants: TENANTS.map((id) => ({ id, permissions: READ_ROLES })),
     clients: [{ name: 'siem', keySha256: keyHash(API_KEY), tenants: ['*'], permissions: READ_ROLES }],
     // This test is about sharing: on a loaded machine a replica's event loop can stall past the default
@@ -84,7 +89,8 @@ t.test('three replicas sharing one Redis', async (t) => {
     limits: { maxWaitMs: 0 },
     logging: { level: 'info' }
   }))
-  replicas.push(...await Promise.all([0, 1, 2].map(async () => await startReplica(configFile))))
+  // Each one listed as soon as it runs, so a failed start of another still leaves it to the teardown.
+  await Promise.all([0, 1, 2].map(async () => { replicas.push(await startReplica(configFile)) }))
   for (const r of replicas) t.equal(await metric(r, 'defender_gateway_redis_up'), 1, 'each replica is on Redis')
 
   t.test('300 concurrent cold requests: exactly one token request per tenant', async (t) => {

@@ -2,6 +2,7 @@ import t from 'tap'
 import { request as httpRequest } from 'node:http'
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
 import { call, startWorld, withKey, TENANT_A, type TestWorld } from '../helper.js'
+import { until } from '../redis-clients.js'
 
 let world: TestWorld
 t.before(async () => { world = await startWorld({ sim: { defender: { ratePerMinute: 1_000_000 } } }) })
@@ -75,7 +76,7 @@ t.test('a slow reader applies backpressure; a reader that goes away cancels the 
   }
   t.ok(eu.streams.recordsWritten < total / 2, `upstream stopped at ${eu.streams.recordsWritten} of ${total} records while the caller did not read`)
   res.destroy()
-  for (let i = 0; i < 100 && eu.streams.aborted === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  await until(() => eu.streams.aborted > 0)
   t.equal(eu.streams.aborted, 1, 'the upstream page was cancelled')
   t.equal(eu.streams.completed, 0)
 })

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import { stringify } from 'yaml'
 import { call, findSecrets, ADMIN_TOKEN, CLIENT_SECRET, TENANT_A } from '../helper.js'
 import { startGatewayProcess, startOpsWorld, type GatewayProcess, type OpsWorld } from '../operations-helper.js'
+import { until } from '../redis-clients.js'
 
 /**
  * server.workers: 2, as operators run it (`node src/server.ts serve`): one primary, two workers sharing
@@ -28,8 +29,8 @@ t.before(async () => {
   gw = await startGatewayProcess(file, env)
 })
 t.teardown(async () => {
-  gw.child.kill('SIGKILL')
-  await ops.close()
+  await gw?.stop()
+  await ops?.close()
 })
 
 type Line = Record<string, any>
@@ -41,10 +42,15 @@ const accessPids = (p: GatewayProcess, status?: number): number[] =>
 const workerPids = (p: GatewayProcess): number[] => lines(p).filter((l) => l.msg === 'worker listening').map((l) => l.pid as number)
 const alerts = async (p: GatewayProcess, key = ops.key): Promise<number> =>
   (await call(p.url, `/tenants/${TENANT_A}/api/alerts?$top=1`, { headers: { 'x-api-key': key } })).status
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-/** An access line is written after its answer is sent: waits (bounded) until `count` of them are in. */
+/** An access line is written after its answer is sent: waits until `count` of them are in. */
 async function accessLines (p: GatewayProcess, count: number): Promise<void> {
-  for (let i = 0; i < 100 && accessPids(p).length < count; i++) await sleep(20)
+  await p.waitFor(() => accessPids(p).length >= count, `${count} access lines`)
+}
+/** Waits until a worker not in `known` logs that it listens, and returns its pid. */
+async function newWorker (p: GatewayProcess, known: ReadonlySet<number>): Promise<number> {
+  const fresh = (): number | undefined => workerPids(p).find((pid) => !known.has(pid))
+  await p.waitFor(() => fresh() !== undefined, 'a replacement worker')
+  return fresh() as number
 }
 
 /** Sum of every sample of a metric in a scrape (all label sets). */
@@ -103,15 +109,13 @@ t.test('the admin API sits behind the admin token on the primary and is answered
 t.test('a killed worker is replaced and traffic keeps flowing', async (t) => {
   const [victim, survivor] = workerPids(gw)
   process.kill(victim!, 'SIGKILL')
-  let replacement: number | undefined
-  for (let i = 0; i < 200 && replacement === undefined; i++) {
-    await sleep(50)
-    replacement = workerPids(gw).find((pid) => pid !== victim && pid !== survivor)
-  }
+  const replacement = await newWorker(gw, new Set([victim!, survivor!]))
   t.ok(replacement, 'a third worker process listened')
+  await gw.waitFor(() => lines(gw).some((l) => l.msg?.startsWith('worker exited unexpectedly')), 'the restart line')
   const exited = lines(gw).find((l) => l.msg?.startsWith('worker exited unexpectedly'))
   t.match(exited, { pid: victim, signal: 'SIGKILL', role: 'primary' }, 'the primary logged the death and the restart')
-  t.equal((await call(gw.adminUrl, '/readyz')).status, 200, 'ready again with two workers')
+  // The replacement tells the primary over IPC; its log line may be read first.
+  t.ok(await until(async () => (await call(gw.adminUrl, '/readyz')).status === 200), 'ready again with two workers')
   const before = accessPids(gw).length
   const statuses: number[] = []
   for (let i = 0; i < 10; i++) statuses.push(await alerts(gw))
@@ -127,14 +131,14 @@ t.test('SIGHUP: the primary checks the file first; workers reload only a valid o
   const reloaded = (): number => lines(gw).filter((l) => l.msg?.startsWith('config reloaded')).length
   await writeFile(file, 'identity: { clientId: broken }\n')
   gw.child.kill('SIGHUP')
-  for (let i = 0; i < 100 && !gw.output().includes('reload rejected'); i++) await sleep(50)
+  await gw.waitFor((out) => out.includes('reload rejected'), 'the rejected reload')
   t.match(lines(gw).find((l) => l.msg?.startsWith('reload rejected')), { role: 'primary', msg: /identity\.clientId/ })
   t.equal(reloaded(), 0, 'no worker was asked to reload an invalid file')
   const newKey = 'cluster-client-key-0123456789abcdef'
   const base = clusterConfig()
   await writeFile(file, stringify({ ...base, clients: [...(base.clients as unknown[]), { name: 'soar', keySha256: createHash('sha256').update(newKey).digest('hex'), tenants: ['contoso'], permissions: ['Alert.Read.All'] }] }))
   gw.child.kill('SIGHUP')
-  for (let i = 0; i < 100 && reloaded() < 2; i++) await sleep(50)
+  await gw.waitFor(() => reloaded() >= 2, 'both workers reloading')
   t.equal(reloaded(), 2, 'both workers reloaded')
   const statuses: number[] = []
   for (let i = 0; i < 6; i++) statuses.push(await alerts(gw, newKey))
@@ -143,11 +147,7 @@ t.test('SIGHUP: the primary checks the file first; workers reload only a valid o
   const [victim] = [...new Set(accessPids(gw))].slice(-1)
   const before = new Set(workerPids(gw))
   process.kill(victim!, 'SIGKILL')
-  let replacement: number | undefined
-  for (let i = 0; i < 200 && replacement === undefined; i++) {
-    await sleep(50)
-    replacement = workerPids(gw).find((pid) => !before.has(pid))
-  }
+  const replacement = await newWorker(gw, before)
   t.ok(replacement, 'replaced')
   const seen = accessPids(gw).length
   const after: number[] = []
@@ -176,7 +176,7 @@ t.test('without Redis each worker keeps its part of a budget: perMinute 4 over 2
   const file = await ops.writeConfig()
   await writeFile(file, stringify(clusterConfig({ limits: { maxWaitMs: 0, classes: { default: { perMinute: 4, perHour: 1000 } } } })))
   const budgeted = await startGatewayProcess(file, env)
-  t.teardown(() => { budgeted.child.kill('SIGKILL') })
+  t.teardown(async () => { await budgeted.stop() })
   const seen = (): Map<number, number> => {
     const counts = new Map<number, number>()
     for (const pid of accessPids(budgeted)) counts.set(pid, (counts.get(pid) ?? 0) + 1)
