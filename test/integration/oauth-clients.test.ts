@@ -1,10 +1,11 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { childEnv } from '../child-env.js'
+import { spawnTracked } from '../processes.js'
 import { call, TENANT_A } from '../helper.js'
 import { pageAll, RESOURCE, SIEM_CLIENT_ID, startOAuthWorld, type OAuthWorld } from '../oauth-helper.js'
 
@@ -12,14 +13,13 @@ const run = promisify(execFile)
 
 /** Runs one Microsoft library in a child that trusts the test CA; resolves with its JSON line. */
 async function libraryClient (world: OAuthWorld, kind: string, caFile: string): Promise<{ items: number, pages: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/clients/msal-clients.ts', kind, world.url, TENANT_A, SIEM_CLIENT_ID], {
-    env: childEnv({ NODE_EXTRA_CA_CERTS: caFile, CLIENT_SECRET: world.keys.siem }),
-    stdio: ['ignore', 'pipe', 'pipe']
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', 'test/clients/msal-clients.ts', kind, world.url, TENANT_A, SIEM_CLIENT_ID], {
+    env: childEnv({ NODE_EXTRA_CA_CERTS: caFile, CLIENT_SECRET: world.keys.siem })
   })
   let out = ''
   let err = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString() })
   const [code] = await once(child, 'exit')
   if (code !== 0) throw new Error(`${kind} exited ${String(code)}: ${err}`)
   return JSON.parse(out.trim())

@@ -22,7 +22,7 @@ t.test('SIGHUP logs which clients and tenants were added, removed and changed, b
   t.teardown(async () => { await ops.close() })
   const file = await ops.writeConfig()
   const gw = await startGatewayProcess(file, { GW_SECRET: CLIENT_SECRET })
-  t.teardown(() => { gw.child.kill('SIGKILL') })
+  t.teardown(async () => { await gw.stop() })
   const base = ops.config()
   const rotated = 'rotated-siem-key-0123456789abcdef'
   const soar = 'soar-client-key-0123456789abcdef'
@@ -36,7 +36,7 @@ t.test('SIGHUP logs which clients and tenants were added, removed and changed, b
   gw.child.kill('SIGHUP')
   const reloadLine = (): Record<string, any> | undefined => gw.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>)
     .find((l) => typeof l.msg === 'string' && l.msg.startsWith('config reloaded'))
-  for (let i = 0; i < 1500 && reloadLine() === undefined && gw.child.exitCode === null; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  await gw.waitFor(() => reloadLine() !== undefined, 'the reload line')
   const line = reloadLine()
   t.match(line, {
     level: 40,
