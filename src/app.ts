@@ -7,6 +7,8 @@ import { regionList } from './regions/select.js'
 import { createRegionDirectory, type RegionDirectory } from './regions/directory.js'
 import { createProbe } from './regions/prober.js'
 import { createRegionMetrics } from './observability/region-metrics.js'
+import { createRewriteMetrics } from './observability/rewrite-metrics.js'
+import { knownLinkHosts } from './proxy/link-policy.js'
 import { createGatewayTokens } from './tokens/wiring.js'
 import { createSharedState } from './redis/shared-state.js'
 import type { TokenSource } from './tokens/types.js'
@@ -121,7 +123,12 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     tlsContext,
     timeoutMs: config.upstream.timeoutMs,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
-    publicUrl: config.server.publicUrl,
+    responses: {
+      linkHosts: knownLinkHosts(config.cloud, Object.values(regionTable(config.cloud, config.upstream.regions)), config.upstream.nextLinkHosts),
+      linkBase: { publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, tls: files.tls !== undefined, listenHost: config.server.host },
+      inflate: { maxBytes: config.upstream.maxInflatedBytes, maxRatio: config.upstream.maxInflationRatio },
+      metrics: createRewriteMetrics(metrics.registry)
+    },
     bodyLimitBytes: config.server.bodyLimitBytes
   })
 
