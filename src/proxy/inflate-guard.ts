@@ -8,8 +8,6 @@ export interface InflateLimits {
 
 /** Below this many inflated bytes the ratio is not judged: tiny answers compress unevenly. */
 export const RATIO_FLOOR = 256 * 1024
-/** A compressed answer is held back from the caller until this much was inflated (or it ended). */
-export const COMMIT_AFTER = 1024 * 1024
 
 /** A compressed answer that inflated beyond the limits: refused, never passed on. */
 export class InflateRefused extends Error {
@@ -21,13 +19,11 @@ export class InflateRefused extends Error {
 /**
  * Counts a compressed answer's bytes on both sides of the decoder and fails the stream the moment the
  * inflated size passes `maxBytes`, or `maxRatio` times the compressed bytes read so far: a decompression
- * bomb costs the gateway at most that much work. Emits `commit` once COMMIT_AFTER bytes passed (or at
- * the end), so the caller's answer can wait until then and a refusal before it is still a clean 502.
+ * bomb costs the gateway at most that much work.
  */
 export class InflateGuard extends Transform {
   #compressed = 0
   #inflated = 0
-  #committed = false
   /** the stage to put in front of the decoder: counts the compressed bytes */
   readonly counter: Transform
 
@@ -42,8 +38,6 @@ export class InflateGuard extends Transform {
     })
   }
 
-  get committed (): boolean { return this.#committed }
-
   override _transform (chunk: Buffer, _enc: BufferEncoding, next: TransformCallback): void {
     const inflated = this.#inflated + chunk.length
     const { maxBytes, maxRatio } = this.limits
@@ -53,22 +47,10 @@ export class InflateGuard extends Transform {
     }
     this.#inflated = inflated
     next(null, chunk)
-    if (inflated >= COMMIT_AFTER) this.#commit()
-  }
-
-  override _flush (next: TransformCallback): void {
-    next()
-    this.#commit()
   }
 
   override _destroy (err: Error | null, callback: (error?: Error | null) => void): void {
     this.done(this.#inflated)
     callback(err)
-  }
-
-  #commit (): void {
-    if (this.#committed) return
-    this.#committed = true
-    this.emit('commit')
   }
 }

@@ -36,6 +36,8 @@ const JSON_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\b/i
  * costs more CPU per request than the rewrite itself. Bounded, so memory per request stays small.
  */
 const WHOLE_BODY_MAX = 256 * 1024
+/** Compressed output held back before the caller's answer starts (see sendOnceCommitted). */
+const HOLD_MAX = 256 * 1024
 
 /**
  * Sends Defender's answer to the caller as a stream; JSON bodies pass through the nextLink rewriter
@@ -61,14 +63,15 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
   }
   reply.removeHeader('content-length')
   if (codec === undefined) {
-    reply.send(pipeline([body, ...inner] as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics)))
+    reply.send(pipeline([body, ...inner] as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, { committed: true })))
     return
   }
   const guard = new InflateGuard(options.inflate, (inflated) => options.metrics.inflatedBytes.inc(inflated))
   const stages = [body, guard.counter, codec.decode(), guard, ...inner, codec.encode()]
+  const sending = { committed: false }
   // pipeline destroys every stage when one fails or the caller goes away, which aborts the upstream.
-  const out = pipeline(stages as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, guard)) as unknown as Readable
-  sendOnceCommitted(reply, out, guard)
+  const out = pipeline(stages as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, sending)) as unknown as Readable
+  sendOnceCommitted(reply, out, sending)
 }
 
 /** The nextLink decision for this request's answer; removals are logged (host and path, never the query). */
@@ -86,21 +89,35 @@ function linkRewriter (request: FastifyRequest, options: ResponseOptions): LinkR
 }
 
 /**
- * Holds a compressed answer back until the inflate guard commits (1 MiB inflated, or the end), so that a
- * decompression bomb caught before then is answered with a clean 502 instead of a cut-off body.
+ * Holds a compressed answer back until HOLD_MAX bytes of it are ready for the caller (or all of it), so
+ * that a decompression bomb, whose output stays small while it inflates, is refused with a clean 502
+ * instead of a cut-off body. A small answer is sent whole, with its length.
  */
-function sendOnceCommitted (reply: FastifyReply, out: Readable, guard: InflateGuard): void {
+function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { committed: boolean }): void {
   const early: Buffer[] = []
-  const collect = (chunk: Buffer): void => { early.push(chunk) }
-  out.on('data', collect)
-  const abandon = (): void => { if (!guard.committed) out.destroy() }
-  reply.raw.once('close', abandon)
-  guard.once('commit', () => {
+  let held = 0
+  const abandon = (): void => { if (!sending.committed) out.destroy() }
+  const commit = (whole: boolean): void => {
+    sending.committed = true
     out.off('data', collect)
-    out.pause()
+    out.off('end', ended)
     reply.raw.off('close', abandon)
+    if (whole) {
+      reply.send(Buffer.concat(early, held))
+      return
+    }
+    out.pause()
     reply.send(Readable.from(replay(early, out), { objectMode: false }))
-  })
+  }
+  const collect = (chunk: Buffer): void => {
+    early.push(chunk)
+    held += chunk.length
+    if (held >= HOLD_MAX) commit(false)
+  }
+  const ended = (): void => { commit(true) }
+  out.on('data', collect)
+  out.once('end', ended)
+  reply.raw.once('close', abandon)
 }
 
 async function * replay (early: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
@@ -110,12 +127,12 @@ async function * replay (early: Buffer[], rest: Readable): AsyncGenerator<Buffer
 }
 
 /** A stream that failed: counted when the gateway refused it; a 502 while nothing was sent yet. */
-function streamFailed (request: FastifyRequest, reply: FastifyReply, metrics: RewriteMetrics, guard?: InflateGuard) {
+function streamFailed (request: FastifyRequest, reply: FastifyReply, metrics: RewriteMetrics, sending: { committed: boolean }) {
   return function onStreamEnd (err: NodeJS.ErrnoException | null | undefined): void {
     if (err === undefined || err === null) return
     if (err instanceof InflateRefused) metrics.answersRefused.inc({ reason: 'inflate_limit' })
     else if (err instanceof HostileAnswer) metrics.answersRefused.inc({ reason: err.reason })
-    if (guard !== undefined && !guard.committed) refuseAnswer(request, reply, err)
+    if (!sending.committed) refuseAnswer(request, reply, err)
     else if (!reply.raw.destroyed) request.log.warn({ err: err.message }, 'response stream failed')
   }
 }
