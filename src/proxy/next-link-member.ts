@@ -6,10 +6,13 @@ import { MAX_LINK_BYTES } from './link-policy.js'
  */
 export type LinkRewriter = (link: string) => string | undefined | null
 
-/** An answer the rewriter will not pass on (a nextLink that is an array or object: clients coerce those). */
+/**
+ * An answer the rewriter will not pass on: a nextLink that is an array or object (clients coerce those to
+ * a string), or a nextLink key spelled with escapes (clients read it, the rewriter would not).
+ */
 export class HostileAnswer extends Error {
-  constructor (readonly reason: 'next_link_value') {
-    super('Defender answered with an @odata.nextLink that is not a string')
+  constructor (readonly reason: 'next_link_value' | 'next_link_key') {
+    super(reason === 'next_link_key' ? 'Defender answered with an @odata.nextLink key spelled with escapes' : 'Defender answered with an @odata.nextLink that is not a string')
     this.name = 'HostileAnswer'
   }
 }

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream'
+import { EscapedKeyCheck } from './escaped-key.js'
 import { NextLinkMember, type LinkRewriter, type MemberStep } from './next-link-member.js'
 
 export { HostileAnswer, type LinkRewriter } from './next-link-member.js'
@@ -22,9 +23,13 @@ const OPEN_BRACE = 0x7b
 export class NextLinkScanner {
   #carry: Buffer = Buffer.alloc(0)
   #member: NextLinkMember | undefined
-  constructor (private readonly rewrite: LinkRewriter, private readonly work: ScanWork = { bytes: 0 }) {}
+  readonly #escaped: EscapedKeyCheck
+  constructor (private readonly rewrite: LinkRewriter, private readonly work: ScanWork = { bytes: 0 }) {
+    this.#escaped = new EscapedKeyCheck(work)
+  }
 
   write (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
+    this.#escaped.check(chunk, final)
     let rest = chunk
     if (this.#member !== undefined) {
       const step = this.#member.feed(chunk, final)
@@ -135,7 +140,7 @@ export class NextLinkTransform extends Transform {
 
 /** The same rewrite on a whole body in memory; returns `body` itself when it holds no nextLink. */
 export function rewriteNextLinks (body: Buffer, rewrite: LinkRewriter): Buffer {
-  if (body.indexOf(KEY) === -1) return body
+  if (body.indexOf(KEY) === -1 && body.indexOf('\\u') === -1) return body
   const parts: Buffer[] = []
   new NextLinkScanner(rewrite).write(body, (b) => parts.push(b), true)
   return Buffer.concat(parts)

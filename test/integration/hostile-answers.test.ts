@@ -124,6 +124,27 @@ t.test('a nextLink that is an array or object fails the answer instead of reachi
   setFault(world, undefined)
 })
 
+t.test('a nextLink key spelled with \\u escapes fails the answer (a client parser would read it)', async (t) => {
+  const body = Buffer.from('{"value":[{"id":"da1"}],"@odata.next\\u004cink":"https://evil.example/api/alerts"}')
+  t.equal(JSON.parse(body.toString())['@odata.nextLink'], 'https://evil.example/api/alerts')
+  const deliveries: DefenderFault[] = [
+    { kind: 'answer', headers: { 'content-type': JSON_TYPE, 'content-length': String(body.length) }, body },
+    { kind: 'answer', headers: { 'content-type': JSON_TYPE, 'content-encoding': 'gzip' }, body: gzipSync(body) },
+    { kind: 'answer', headers: { 'content-type': JSON_TYPE, 'content-encoding': 'br' }, body: brotliCompressSync(body) }
+  ]
+  for (const fault of deliveries) {
+    setFault(world, fault)
+    const before = await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason: 'next_link_key' })
+    const raw = await fetchRaw(world)
+    t.equal(raw.status, 502)
+    t.equal(await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason: 'next_link_key' }), before + 1)
+  }
+  setFault(world, { kind: 'answer', headers: { 'content-type': JSON_TYPE }, body, writeBytes: 2 })
+  const cut = await fetchRaw(world).then((raw) => decoded(raw), () => 'connection reset')
+  t.throws(() => JSON.parse(cut), 'dribbled (already streaming): the caller gets no parsable answer')
+  setFault(world, undefined)
+})
+
 /** `{"value":[ <n spaces> ]}` compressed: kilobytes that inflate to `n` bytes. */
 function bomb (encoding: 'gzip' | 'br', n: number): Buffer {
   const body = Buffer.alloc(n + 12, 0x20)

@@ -121,13 +121,36 @@ t.test('regression: a nextLink dribbled in tiny writes made the scanner rescan i
   for (const linkBytes of [4000, 8000, 16_000]) {
     const body = Buffer.from(`{"value":[${'{"id":1},'.repeat(200)}{"id":2}],"@odata.nextLink":"https://api.security.microsoft.com/api/x?${'q'.repeat(linkBytes)}"}`)
     const whole = scanned(body, body.length)
-    t.ok(whole <= 2 * body.length, `one write: ${whole} bytes looked at for ${body.length}`)
+    t.ok(whole <= 3 * body.length, `one write: ${whole} bytes looked at for ${body.length}`)
     for (const size of [1, 2, 7]) {
       const pieces = scanned(body, size)
       const writes = Math.ceil(body.length / size)
-      t.ok(pieces <= 2 * body.length + perWrite * writes, `${body.length} bytes in ${size}-byte writes: ${pieces} bytes looked at`)
+      t.ok(pieces <= 3 * body.length + perWrite * writes, `${body.length} bytes in ${size}-byte writes: ${pieces} bytes looked at`)
     }
   }
   const ws = Buffer.from(`{"a":1,${' '.repeat(50_000)}"@odata.nextLink":"${EVIL}"}`)
-  t.ok(scanned(ws, 1) <= 2 * ws.length + perWrite * ws.length, 'a long run of whitespace dribbled byte by byte stays linear too')
+  t.ok(scanned(ws, 1) <= 3 * ws.length + perWrite * ws.length, 'a long run of whitespace dribbled byte by byte stays linear too')
+})
+
+t.test('a nextLink key spelled with \\u escapes fails the answer at every split (a client would read it)', async (t) => {
+  const spellings = ['@odata.next\\u004cink', '\\u0040odata.nextLink', '\\u0040\\u006f\\u0064\\u0061\\u0074\\u0061\\u002e\\u006e\\u0065\\u0078\\u0074\\u004c\\u0069\\u006e\\u006b', '@odata.nextLin\\u006B']
+  for (const key of spellings) {
+    const body = `{"value":[{"t":"${'x'.repeat(300)}"}],\n "${key}" : "https://evil.example/api/alerts"}`
+    t.equal(JSON.parse(body)['@odata.nextLink'], 'https://evil.example/api/alerts', 'a JSON parser reads it as the nextLink')
+    t.throws(() => rewriteNextLinks(Buffer.from(body), rewrite), { name: 'HostileAnswer', reason: 'next_link_key' })
+    const bytes = Buffer.from(body)
+    let refused = 0
+    for (let i = 0; i <= bytes.length; i += 7) {
+      await through([bytes.subarray(0, i), bytes.subarray(i)]).then(() => {}, (err: Error) => { if (err.name === 'HostileAnswer') refused++ })
+    }
+    t.equal(refused, Math.floor(bytes.length / 7) + 1, `${key}: refused at every split`)
+    await t.rejects(through(Array.from(bytes, (b) => Buffer.from([b]))), { name: 'HostileAnswer' }, `${key}: refused one byte at a time`)
+  }
+})
+
+t.test('escapes elsewhere pass: in values, in other keys, in long strings', async (t) => {
+  const body = '{"title":"caf\\u00e9 \\u0040odata.nextLink","\\u00e9t\\u00e9":1,"k":"\\u0040odata.nextLink","@odata.nextLinks\\u0041":2,"long":"' + 'y'.repeat(200) + '\\u0041"}'
+  t.equal(await through([body]), body)
+  t.equal(rewriteNextLinks(Buffer.from(body), rewrite).toString(), body)
+  t.equal(await through(Array.from(Buffer.from(body), (b) => Buffer.from([b]))), body)
 })
