@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
 import { diffReload, type ReloadDiff } from './config/reload-diff.js'
@@ -10,6 +10,9 @@ import { createProbe, type Probe } from './regions/prober.js'
 import { createRegionMetrics } from './observability/region-metrics.js'
 import { createOverloadMetrics } from './observability/overload-metrics.js'
 import { createInFlight } from './pipeline/in-flight.js'
+import { createRewriteMetrics } from './observability/rewrite-metrics.js'
+import { knownLinkHosts } from './proxy/link-policy.js'
+import { linkBase } from './proxy/link-base.js'
 import { createGatewayTokens } from './tokens/wiring.js'
 import { createSharedState } from './redis/shared-state.js'
 import type { TokenSource } from './tokens/types.js'
@@ -126,9 +129,11 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const admit = createAdmit({ policy, draining: () => draining })
   app.setNotFoundHandler(admit.notFound)
   registerExplain(app, { policy, tokens, consentUrl })
+  const linkBaseOptions = { publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, tls: files.tls !== undefined, listenHost: config.server.host }
+  const publicBase = (request: FastifyRequest): string => linkBase(linkBaseOptions, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })
   const tokenEndpoint = oauth === undefined
     ? undefined
-    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicUrl: config.server.publicUrl, now })
+    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now })
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({
@@ -154,7 +159,12 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     requestDeadlineMs: config.server.requestDeadlineMs,
     writeIdleMs: config.server.responseWriteIdleMs,
     cut: (reason) => overload.refusals.inc({ reason }),
-    publicUrl: config.server.publicUrl,
+    responses: {
+      linkHosts: knownLinkHosts(config.cloud, Object.values(regionTable(config.cloud, config.upstream.regions)), config.upstream.nextLinkHosts),
+      linkBase: linkBaseOptions,
+      inflate: { maxBytes: config.upstream.maxInflatedBytes, maxRatio: config.upstream.maxInflationRatio },
+      metrics: createRewriteMetrics(metrics.registry)
+    },
     bodyLimitBytes: config.server.bodyLimitBytes
   })
 

@@ -20,8 +20,13 @@ const fileRef = z.string().min(1)
 const serverSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: port.default(8080),
-  /** base of rewritten links (@odata.nextLink); default: the request's own origin */
-  publicUrl: url(['http:', 'https:']).optional(),
+  /** base of rewritten links (@odata.nextLink); default: the listener's own address, never the Host header */
+  publicUrl: url(['http:', 'https:']).refine((value) => {
+    try {
+      const u = new URL(value)
+      return u.username === '' && u.password === '' && u.search === '' && u.hash === ''
+    } catch { return false }
+  }, 'must be a base URL without user, query or fragment').optional(),
   tls: z.strictObject({ certFile: fileRef, keyFile: fileRef }).optional(),
   /** trust X-Forwarded-* from a load balancer in front of the gateway */
   trustProxy: z.boolean().default(false),
@@ -93,7 +98,13 @@ const upstreamSchema = z.strictObject({
   connections: z.number().int().min(1).max(4096).default(256),
   /** how often each region's round trip is measured (jittered ±20%) */
   probeIntervalMs: z.number().int().min(1000).default(30_000),
-  probeTimeoutMs: z.number().int().positive().default(3_000)
+  probeTimeoutMs: z.number().int().positive().default(3_000),
+  /** extra `host` or `host:port` names whose @odata.nextLink values are Defender's own (rewritten) */
+  nextLinkHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, 'must be a host name or host:port')).default([]),
+  /** a compressed answer the gateway rewrites is refused (502) beyond this many inflated bytes */
+  maxInflatedBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
+  /** ... or beyond this many times its compressed size (judged after 256 KiB) */
+  maxInflationRatio: z.number().int().min(10).default(200)
 })
 
 const tokensSchema = z.strictObject({

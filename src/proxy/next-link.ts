@@ -1,142 +1,147 @@
 import { Transform, type TransformCallback } from 'node:stream'
+import { EscapedKeyCheck } from './escaped-key.js'
+import { NextLinkMember, type LinkRewriter, type MemberStep } from './next-link-member.js'
 
-/** Rewrites one `@odata.nextLink` value, or returns undefined to leave it alone. */
-export type LinkRewriter = (link: string) => string | undefined
+export { HostileAnswer, type LinkRewriter } from './next-link-member.js'
+
+/** Bytes the scanner looked at, for tests that prove the work stays linear in the input. */
+export interface ScanWork { bytes: number }
 
 const KEY = Buffer.from('"@odata.nextLink"')
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-/** characters a JSON string cannot hold as they are */
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
-/** a nextLink longer than this is passed through untouched rather than buffered */
-const MAX_VALUE = 64 * 1024
-
-// Hosts that serve downloads with their own SAS signature: never pointed at the gateway.
-const DOWNLOAD_HOST = /(^|\.)blob\.core\.windows\.net$|^userrequests-[a-z0-9-]+\.securitycenter\.windows\.com$/i
-
-/**
- * A rewriter that points Defender's paging links back at the gateway, keeping the link's path and query
- * byte for byte. Only absolute http(s) URLs under `/api` are rewritten, whatever their host (Defender
- * builds them from its own view of the request), except download hosts.
- */
-export function gatewayLinkRewriter (gatewayBase: string, tenantRef: string | undefined): LinkRewriter {
-  // undefined: the caller used Defender's own layout (`/api/...` with a gateway token)
-  const base = gatewayBase.replace(/\/+$/, '')
-  const prefix = tenantRef === undefined ? base : `${base}/tenants/${tenantRef}`
-  return function rewriteLink (link) {
-    const m = /^https?:\/\/([^/?#\s"]+)(\/[^\s]*)$/i.exec(link)
-    if (m === null) return undefined
-    const host = (m[1] as string).replace(/:\d+$/, '')
-    const pathAndQuery = m[2] as string
-    if (DOWNLOAD_HOST.test(host) || !/^\/api(\/|\?|$)/i.test(pathAndQuery)) return undefined
-    return prefix + pathAndQuery
-  }
-}
+/** whitespace looked through before a member; beyond it the comma before it is not taken along */
+const WS_MAX = 64
+const COMMA = 0x2c
+const OPEN_BRACE = 0x7b
 
 /**
  * Finds every `"@odata.nextLink"` string member in JSON that arrives in pieces and hands out the bytes to
- * emit, value rewritten. Works on any chunking (a key or value may be split across chunks) and holds
- * back at most one key plus one value. In valid JSON the key cannot occur inside another string: there
- * its quotes would be escaped.
+ * emit, with the value rewritten or the whole member removed. Each input byte is looked at a bounded
+ * number of times whatever the chunking: only a short tail (a split key, a separator) is carried between
+ * chunks, and a member being read is held as a list of slices, never concatenated again per chunk. In
+ * valid JSON the key cannot occur inside another string: there its quotes would be escaped.
  */
-class NextLinkScanner {
-  #pending: Buffer = Buffer.alloc(0)
-  constructor (private readonly rewrite: LinkRewriter) {}
-
-  write (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
-    let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
-    this.#pending = Buffer.alloc(0)
-    for (;;) {
-      const at = buf.indexOf(KEY)
-      if (at === -1) {
-        // Keep a tail that could be the start of a split key.
-        const keep = final ? 0 : Math.min(buf.length, KEY.length - 1)
-        if (buf.length - keep > 0) emit(buf.subarray(0, buf.length - keep))
-        this.#pending = buf.subarray(buf.length - keep)
-        return
-      }
-      const value = findStringValue(buf, at + KEY.length)
-      if (value === 'incomplete' && !final && buf.length - at < KEY.length + MAX_VALUE) {
-        if (at > 0) emit(buf.subarray(0, at))
-        this.#pending = buf.subarray(at)
-        return
-      }
-      if (value === 'incomplete' || value === 'absent') {
-        // Not a string member (or too long): emit through the key and keep scanning after it.
-        emit(buf.subarray(0, at + KEY.length))
-        buf = buf.subarray(at + KEY.length)
-        continue
-      }
-      emit(buf.subarray(0, value.start))
-      emit(this.#replacement(buf.subarray(value.start, value.end)))
-      buf = buf.subarray(value.end)
-    }
+export class NextLinkScanner {
+  #carry: Buffer = Buffer.alloc(0)
+  #member: NextLinkMember | undefined
+  readonly #escaped: EscapedKeyCheck
+  constructor (private readonly rewrite: LinkRewriter, private readonly work: ScanWork = { bytes: 0 }) {
+    this.#escaped = new EscapedKeyCheck(work)
   }
 
-  /** The JSON string token (quotes included) to emit in place of `token`. */
-  #replacement (token: Buffer): Buffer {
-    // Defender's links hold no escapes: read and write them as they are, without JSON.parse/stringify.
-    if (token.indexOf(BACKSLASH) === -1) {
-      const rewritten = this.rewrite(token.toString('utf8', 1, token.length - 1))
-      if (rewritten === undefined) return token
-      if (!NEEDS_ESCAPE.test(rewritten)) return Buffer.from(`"${rewritten}"`, 'utf8')
+  write (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
+    this.#escaped.check(chunk, final)
+    let rest = chunk
+    if (this.#member !== undefined) {
+      const step = this.#member.feed(chunk, final)
+      this.work.bytes += step.used
+      if (!this.#finish(step, emit)) return
+      rest = chunk.subarray(step.used)
     }
-    let link: unknown
-    try { link = JSON.parse(token.toString('utf8')) } catch { return token }
-    const rewritten = typeof link === 'string' ? this.rewrite(link) : undefined
-    return rewritten === undefined ? token : Buffer.from(JSON.stringify(rewritten), 'utf8')
+    this.#search(rest, emit, final)
+  }
+
+  /** Emits what a finished member gives; false while the member still needs more input. */
+  #finish (step: MemberStep, emit: (b: Buffer) => void): boolean {
+    if (step.out === undefined) return false
+    if (step.out.length > 0) emit(step.out)
+    this.#member = undefined
+    return true
+  }
+
+  #search (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
+    let buf = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk])
+    // The carry was searched already, except for a key that may begin in its last bytes.
+    let from = Math.max(0, this.#carry.length - (KEY.length - 1))
+    this.#carry = Buffer.alloc(0)
+    for (;;) {
+      const at = buf.indexOf(KEY, from)
+      this.work.bytes += (at === -1 ? buf.length : at + KEY.length) - from
+      from = 0
+      if (at === -1) {
+        // Keep a tail that could start a split key, or a separator a removal would take with it.
+        const keep = final ? 0 : carryLength(buf, this.work)
+        if (buf.length - keep > 0) emit(buf.subarray(0, buf.length - keep))
+        this.#carry = buf.subarray(buf.length - keep)
+        return
+      }
+      const { start, separator, opener } = memberStart(buf, at, this.work)
+      if (start > 0) emit(buf.subarray(0, start))
+      const member = new NextLinkMember(this.rewrite, { separator, opener, raw: buf.subarray(start, at + KEY.length) })
+      const after = buf.subarray(at + KEY.length)
+      const step = member.feed(after, final)
+      this.work.bytes += step.used
+      if (step.out === undefined) {
+        this.#member = member
+        return
+      }
+      if (step.out.length > 0) emit(step.out)
+      buf = after.subarray(step.used)
+    }
   }
 }
 
-/** Streams JSON through, replacing the string value of every `"@odata.nextLink"` member. */
+/** Where the held member begins: at a preceding comma (so a removal can take it along) or at the key. */
+function memberStart (buf: Buffer, at: number, work: ScanWork): { start: number, separator: boolean, opener: boolean } {
+  let i = at - 1
+  while (i >= 0 && at - i <= WS_MAX && isSpace(buf[i] as number)) i--
+  work.bytes += at - i
+  if (i >= 0 && buf[i] === COMMA) return { start: i, separator: true, opener: false }
+  return { start: at, separator: false, opener: i >= 0 && buf[i] === OPEN_BRACE }
+}
+
+/** What to carry into the next chunk: a split key's first bytes and the `,` or `{` before them. */
+function carryLength (buf: Buffer, work: ScanWork): number {
+  const split = Math.min(buf.length, KEY.length - 1)
+  return Math.max(structuralTail(buf, buf.length, work), split + structuralTail(buf, buf.length - split, work))
+}
+
+/** Length of a `,` or `{` plus whitespace ending at `end`: kept so a removal can take the comma along. */
+function structuralTail (buf: Buffer, end: number, work: ScanWork): number {
+  let i = end - 1
+  while (i >= 0 && end - i <= WS_MAX && isSpace(buf[i] as number)) i--
+  work.bytes += end - i
+  return i >= 0 && (buf[i] === COMMA || buf[i] === OPEN_BRACE) ? end - i : 0
+}
+
+function isSpace (c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+}
+
+/** Streams JSON through, rewriting or removing the string value of every `"@odata.nextLink"` member. */
 export class NextLinkTransform extends Transform {
   readonly #scanner: NextLinkScanner
   readonly #emit = (b: Buffer): void => { this.push(b) }
 
-  constructor (rewrite: LinkRewriter) {
+  constructor (rewrite: LinkRewriter, work?: ScanWork) {
     super()
-    this.#scanner = new NextLinkScanner(rewrite)
+    this.#scanner = new NextLinkScanner(rewrite, work)
   }
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.#scanner.write(chunk, this.#emit, false)
+    try {
+      this.#scanner.write(chunk, this.#emit, false)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
     done()
   }
 
   override _flush (done: TransformCallback): void {
-    this.#scanner.write(Buffer.alloc(0), this.#emit, true)
+    try {
+      this.#scanner.write(Buffer.alloc(0), this.#emit, true)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
     done()
   }
 }
 
 /** The same rewrite on a whole body in memory; returns `body` itself when it holds no nextLink. */
 export function rewriteNextLinks (body: Buffer, rewrite: LinkRewriter): Buffer {
-  if (body.indexOf(KEY) === -1) return body
+  if (body.indexOf(KEY) === -1 && body.indexOf('\\u') === -1) return body
   const parts: Buffer[] = []
   new NextLinkScanner(rewrite).write(body, (b) => parts.push(b), true)
   return Buffer.concat(parts)
-}
-
-/** Finds `<ws>:<ws>"...."` after a key: the byte range of the string token, including its quotes. */
-function findStringValue (buf: Buffer, from: number): { start: number, end: number } | 'incomplete' | 'absent' {
-  let i = skipSpace(buf, from)
-  if (i >= buf.length) return 'incomplete'
-  if (buf[i] !== 0x3a) return 'absent'
-  i = skipSpace(buf, i + 1)
-  if (i >= buf.length) return 'incomplete'
-  if (buf[i] !== QUOTE) return 'absent'
-  const start = i
-  for (i = start + 1; i < buf.length; i++) {
-    if (i - start > MAX_VALUE) return 'absent'
-    const c = buf[i]
-    if (c === BACKSLASH) { i++; continue }
-    if (c === QUOTE) return { start, end: i + 1 }
-  }
-  return 'incomplete'
-}
-
-function skipSpace (buf: Buffer, i: number): number {
-  while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++
-  return i
 }

@@ -4,7 +4,7 @@ import type { RegionDirectory } from '../regions/directory.js'
 import type { TokenProvider } from '../tokens/types.js'
 import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
-import { sendUpstreamBody } from './response.js'
+import { sendUpstreamBody, type ResponseOptions } from './response.js'
 import type { UpstreamAnswer, UpstreamOutcomes } from './upstream-call.js'
 
 export interface OutcomeDeps {
@@ -12,7 +12,7 @@ export interface OutcomeDeps {
   readonly tokens: TokenProvider
   readonly budgets: RateBudgets
   readonly bodyLimitBytes: number
-  readonly publicUrl?: string
+  readonly responses: ResponseOptions
   failedOver (from: string, to: string): void
 }
 
@@ -78,7 +78,7 @@ function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
       if (seconds !== undefined) deps.budgets.hold(gw.tenantId as string, gw.route?.rateClass ?? 'default', seconds).catch(() => {})
     }
     if (res.statusCode !== 401) {
-      sendUpstreamBody(request, reply, res.stream, res.headers, deps.publicUrl)
+      sendUpstreamBody(request, reply, res.stream, res.headers, deps.responses)
       return
     }
     res.stream.resume()

@@ -1,9 +1,22 @@
-import { pipeline, type Readable, type Transform } from 'node:stream'
+import { pipeline, Readable, type Transform } from 'node:stream'
 import { createBrotliCompress, createBrotliDecompress, createDeflate, createGzip, createGunzip, createInflate, constants as zlib } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
-import { gatewayLinkRewriter, NextLinkTransform, rewriteNextLinks, type LinkRewriter } from './next-link.js'
+import type { RewriteMetrics } from '../observability/rewrite-metrics.js'
+import { HostileAnswer, NextLinkTransform, rewriteNextLinks, type LinkRewriter } from './next-link.js'
+import { decideLink } from './link-policy.js'
+import { linkBase, type LinkBaseOptions } from './link-base.js'
+import { InflateGuard, InflateRefused, type InflateLimits } from './inflate-guard.js'
 import { AuditTap, KEEP, readOutcome } from './audit-tap.js'
+
+/** What the answer path needs from config, built once: link hosts and base, inflate limits, metrics. */
+export interface ResponseOptions {
+  /** `host:port` pairs whose nextLinks are Defender's own (knownLinkHosts) */
+  readonly linkHosts: ReadonlySet<string>
+  readonly linkBase: LinkBaseOptions
+  readonly inflate: InflateLimits
+  readonly metrics: RewriteMetrics
+}
 
 type Codec = { decode: () => Transform, encode: () => Transform }
 
@@ -23,12 +36,14 @@ const JSON_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\b/i
  * costs more CPU per request than the rewrite itself. Bounded, so memory per request stays small.
  */
 const WHOLE_BODY_MAX = 256 * 1024
+/** Compressed output held back before the caller's answer starts (see sendOnceCommitted). */
+const HOLD_MAX = 256 * 1024
 
 /**
  * Sends Defender's answer to the caller as a stream; JSON bodies pass through the nextLink rewriter
- * (decompressed and compressed again around it when Defender compressed them). Never buffers a body.
+ * (decompressed, within the inflate limits, and compressed again around it when Defender compressed them).
  */
-export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, body: Readable, headers: Record<string, unknown>, publicUrl: string | undefined): void {
+export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, body: Readable, headers: Record<string, unknown>, options: ResponseOptions): void {
   const type = String(headers['content-type'] ?? '')
   const encoding = String(headers['content-encoding'] ?? 'identity').trim().toLowerCase()
   const codec = CODECS[encoding]
@@ -36,31 +51,106 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
     reply.send(body)
     return
   }
-  const base = publicUrl ?? `${request.protocol}://${request.host}`
-  const rewrite = gatewayLinkRewriter(base, request.gw.rootLayout === true ? undefined : request.gw.tenantRef ?? '')
+  const rewrite = linkRewriter(request, options)
   const length = Number(headers['content-length'] ?? Number.NaN)
   if (codec === undefined && length <= WHOLE_BODY_MAX) {
-    sendWholeBody(request, reply, body, rewrite)
+    sendWholeBody(request, reply, body, rewrite, options.metrics)
     return
   }
-  const rewriter = new NextLinkTransform(rewrite)
-  const inner: Transform[] = [rewriter]
+  const inner: Transform[] = [new NextLinkTransform(rewrite)]
   if (request.gw.route?.writes === true) {
     inner.push(new AuditTap((outcome) => { request.gw.writeOutcome = outcome }))
   }
-  const stages: Array<Readable | Transform> = codec === undefined
-    ? [body, ...inner]
-    : [body, codec.decode(), ...inner, codec.encode()]
   reply.removeHeader('content-length')
+  if (codec === undefined) {
+    reply.send(pipeline([body, ...inner] as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, { committed: true })))
+    return
+  }
+  const guard = new InflateGuard(options.inflate, (inflated) => options.metrics.inflatedBytes.inc(inflated))
+  const stages = [body, guard.counter, codec.decode(), guard, ...inner, codec.encode()]
+  const sending = { committed: false }
   // pipeline destroys every stage when one fails or the caller goes away, which aborts the upstream.
-  const out = pipeline(stages as [Readable, ...Transform[]], (err) => {
-    if (err !== undefined && err !== null && !reply.raw.destroyed) request.log.warn({ err: err.message }, 'response stream failed')
-  })
-  reply.send(out)
+  const out = pipeline(stages as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, sending)) as unknown as Readable
+  sendOnceCommitted(reply, out, sending)
+}
+
+/** The nextLink decision for this request's answer; removals are logged (host and path, never the query). */
+function linkRewriter (request: FastifyRequest, options: ResponseOptions): LinkRewriter {
+  let prefix: string | undefined
+  return function rewriteLink (link) {
+    prefix ??= `${linkBase(options.linkBase, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })}${layoutPath(request)}`
+    const decision = decideLink(link, options.linkHosts, prefix)
+    if (decision.action === 'rewrite') return decision.link
+    if (decision.action === 'keep') return undefined
+    options.metrics.linksRemoved.inc({ reason: decision.reason })
+    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length }, 'removed an @odata.nextLink that does not point at a known Defender host')
+    return null
+  }
+}
+
+/**
+ * Holds a compressed answer back until HOLD_MAX bytes of it are ready for the caller (or all of it), so
+ * that a decompression bomb, whose output stays small while it inflates, is refused with a clean 502
+ * instead of a cut-off body. A small answer is sent whole, with its length.
+ */
+function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { committed: boolean }): void {
+  const early: Buffer[] = []
+  let held = 0
+  const abandon = (): void => { if (!sending.committed) out.destroy() }
+  const commit = (whole: boolean): void => {
+    sending.committed = true
+    out.off('data', collect)
+    out.off('end', ended)
+    reply.raw.off('close', abandon)
+    if (whole) {
+      reply.send(Buffer.concat(early, held))
+      return
+    }
+    out.pause()
+    reply.send(Readable.from(replay(early, out), { objectMode: false }))
+  }
+  const collect = (chunk: Buffer): void => {
+    early.push(chunk)
+    held += chunk.length
+    if (held >= HOLD_MAX) commit(false)
+  }
+  const ended = (): void => { commit(true) }
+  out.on('data', collect)
+  out.once('end', ended)
+  reply.raw.once('close', abandon)
+}
+
+async function * replay (early: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
+  yield * early
+  early.length = 0
+  for await (const chunk of rest) yield chunk as Buffer
+}
+
+/** A stream that failed: counted when the gateway refused it; a 502 while nothing was sent yet. */
+function streamFailed (request: FastifyRequest, reply: FastifyReply, metrics: RewriteMetrics, sending: { committed: boolean }) {
+  return function onStreamEnd (err: NodeJS.ErrnoException | null | undefined): void {
+    if (err === undefined || err === null) return
+    if (err instanceof InflateRefused) metrics.answersRefused.inc({ reason: 'inflate_limit' })
+    else if (err instanceof HostileAnswer) metrics.answersRefused.inc({ reason: err.reason })
+    if (!sending.committed) refuseAnswer(request, reply, err)
+    else if (!reply.raw.destroyed) request.log.warn({ err: err.message }, 'response stream failed')
+  }
+}
+
+/** Nothing has reached the caller yet, so Defender's unusable answer can still become a clean 502. */
+function refuseAnswer (request: FastifyRequest, reply: FastifyReply, err: Error): void {
+  if (reply.sent || reply.raw.destroyed) return
+  request.gw.upstreamFailed = err.message
+  if (err instanceof InflateRefused || err instanceof HostileAnswer) request.log.warn({ err: err.message }, 'refused Defender\'s answer')
+  for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
+  const region = request.gw.region?.name ?? 'unknown'
+  reply.send(new GatewayError('UpstreamUnavailable', err instanceof InflateRefused || err instanceof HostileAnswer
+    ? `Defender (region ${region}) sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : 'a malformed @odata.nextLink'}); retry later.`
+    : `Defender (region ${region}) broke off its answer; retry later.`))
 }
 
 /** The small-answer path: read the body (bounded by its declared length), rewrite, send with a length. */
-function sendWholeBody (request: FastifyRequest, reply: FastifyReply, body: Readable, rewrite: LinkRewriter): void {
+function sendWholeBody (request: FastifyRequest, reply: FastifyReply, body: Readable, rewrite: LinkRewriter, metrics: RewriteMetrics): void {
   const chunks: Buffer[] = []
   let size = 0
   body.on('data', (chunk: Buffer) => {
@@ -69,18 +159,24 @@ function sendWholeBody (request: FastifyRequest, reply: FastifyReply, body: Read
     if (size > WHOLE_BODY_MAX) body.destroy(new Error('upstream body longer than its content-length'))
     else chunks.push(chunk)
   })
-  body.once('error', (err: Error) => {
-    // Nothing has reached the caller yet, so the answer can still be a clean 502.
-    if (reply.sent || reply.raw.destroyed) return
-    request.gw.upstreamFailed = err.message
-    for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
-    reply.send(new GatewayError('UpstreamUnavailable', `Defender (region ${request.gw.region?.name ?? 'unknown'}) broke off its answer; retry later.`))
-  })
+  body.once('error', (err: Error) => { refuseAnswer(request, reply, err) })
   body.once('end', () => {
     const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
     if (request.gw.route?.writes === true && whole.length <= KEEP) request.gw.writeOutcome = readOutcome(whole.toString('utf8'))
-    const out = rewriteNextLinks(whole, rewrite)
+    let out: Buffer
+    try {
+      out = rewriteNextLinks(whole, rewrite)
+    } catch (err) {
+      if (err instanceof HostileAnswer) metrics.answersRefused.inc({ reason: err.reason })
+      refuseAnswer(request, reply, err as Error)
+      return
+    }
     reply.header('content-length', String(out.length))
     reply.send(out)
   })
+}
+
+/** the link's path prefix in the layout the caller used: Defender's own `/api` at the root (gateway token) or `/tenants/{ref}` */
+function layoutPath (request: FastifyRequest): string {
+  return request.gw.rootLayout === true ? '' : `/tenants/${request.gw.tenantRef ?? ''}`
 }

@@ -20,7 +20,8 @@ export interface TokenEndpointOptions {
   readonly policy: PolicyHolder
   readonly clients: readonly ClientEntry[]
   readonly metrics: OAuthMetrics
-  readonly publicUrl?: string
+  /** the gateway's own base URL as callers reach it (config or listener; never the caller's Host) */
+  publicBase (request: FastifyRequest): string
   /** ms since the epoch; injectable */
   now (): number
 }
@@ -74,7 +75,7 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
     return async function openIdMetadata (request: FastifyRequest<TenantParams>): Promise<Record<string, unknown>> {
       const ref = request.params.tenant
       if (!options.policy.current.tenants.has(ref.toLowerCase())) throw new OAuthError('tenant', 'Tenant not found.')
-      return openIdConfiguration(options.publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`, ref, version)
+      return openIdConfiguration(options.publicBase(request), ref, version)
     }
   }
 

@@ -69,3 +69,27 @@ export function sendText (req: IncomingMessage, res: ServerResponse, compress: b
 export function errorBody (code: string, message: string): { error: { code: string, message: string, target: string } } {
   return { error: { code, message, target: uuid() } }
 }
+
+/** A scripted answer (headers and body bytes as given), for tests of what a hostile Defender can send. */
+export interface ScriptedAnswer {
+  kind: 'answer'
+  status?: number
+  headers: Record<string, string>
+  body: Buffer
+  /** write the body this many bytes at a time, each write waited for (a dribbling upstream) */
+  writeBytes?: number
+}
+
+/** Sends a scripted answer; a dribbled body goes out one awaited write at a time. */
+export async function sendScripted (res: ServerResponse, answer: ScriptedAnswer): Promise<void> {
+  res.writeHead(answer.status ?? 200, answer.headers)
+  const size = answer.writeBytes ?? answer.body.length
+  for (let i = 0; i < answer.body.length && !res.destroyed; i += size) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => { res.off('close', done); resolve() }
+      res.once('close', done)
+      res.write(answer.body.subarray(i, i + size), done)
+    })
+  }
+  res.end()
+}

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TestCa } from './ca.js'
 import { closeServer, listenLoopback, readBody, sleep, trackSockets } from './http-util.js'
 import { createVerifier } from './jwt-verify.js'
-import { codeForStatus, errorBody, sendText } from './defender-reply.js'
+import { codeForStatus, errorBody, sendScripted, sendText, type ScriptedAnswer } from './defender-reply.js'
 import { hasRole, matchRoute, normalisePath } from './defender-routes.js'
 import { parseQuery, QueryError } from './defender-query.js'
 import { HttpError } from './defender-context.js'
@@ -21,6 +21,8 @@ export type DefenderFault =
   | { kind: 'truncate' }
   /** holds each API request (not the health probe) until `until` settles, then answers normally; `held` is called as each arrives */
   | { kind: 'wait', until: Promise<void>, held?: () => void }
+  /** a hostile Defender: exactly these headers and body bytes, written `writeBytes` at a time */
+  | ScriptedAnswer
 
 /** One request as the region received it (recorded before anything else happens). */
 export interface RecordedRequest {
@@ -114,6 +116,7 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
       setTimeout(() => res.socket?.destroy(), 20)
       return
     }
+    if (f?.kind === 'answer') { await sendScripted(res, f); return }
     if (f?.kind === 'status') {
       fail(req, res, f.status, `Simulated ${f.status} from region ${opts.name}`, f.status === 429 ? { 'retry-after': '1' } : {})
       return

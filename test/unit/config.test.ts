@@ -84,6 +84,9 @@ const bad: readonly BadRow[] = [
   { name: 'fromFile missing', raw: () => ({ identity: { clientId: CLIENT_ID, secret: { fromFile: 'nope.txt' } } }), problems: ['identity.secret: cannot read file nope.txt: ENOENT'] },
   { name: 'fromFile empty', raw: () => ({ identity: { clientId: CLIENT_ID, secret: { fromFile: 'empty.txt' } } }), problems: ['identity.secret: file empty.txt is empty'] },
   { name: 'admin token file missing', raw: () => ({ ...minimal(), admin: { token: { fromFile: 'no-token' } } }), problems: ['admin.token: cannot read file no-token: ENOENT'] },
+  { name: 'publicUrl with user, query or fragment', raw: () => ({ ...minimal(), server: { publicUrl: 'https://u@gw.example.com/?a=b' } }), problems: ['server.publicUrl: must be a base URL without user, query or fragment'] },
+  { name: 'nextLink host that is not a host name', raw: () => ({ ...minimal(), upstream: { nextLinkHosts: ['https://evil.example/'] } }), problems: ['upstream.nextLinkHosts[0]: must be a host name or host:port'] },
+  { name: 'inflate limits too small', raw: () => ({ ...minimal(), upstream: { maxInflatedBytes: 1000, maxInflationRatio: 1 } }), problems: [/^upstream\.maxInflatedBytes: /, /^upstream\.maxInflationRatio: /] },
   { name: 'trust.caFile missing', raw: () => ({ ...minimal(), trust: { caFile: 'no-ca.pem' } }), problems: ['trust.caFile: cannot read file no-ca.pem: ENOENT'] },
   {
     name: 'both secret and certificate',

@@ -1,85 +1,156 @@
 import t from 'tap'
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
-import { gatewayLinkRewriter, NextLinkTransform, rewriteNextLinks } from '../../src/proxy/next-link.js'
+import { NextLinkScanner, NextLinkTransform, rewriteNextLinks, type LinkRewriter, type ScanWork } from '../../src/proxy/next-link.js'
+import { decideLink, knownLinkHosts } from '../../src/proxy/link-policy.js'
 
-const rewrite = gatewayLinkRewriter('https://gw.example.com/', 'contoso')
+const known = knownLinkHosts('public', [])
+const rewrite: LinkRewriter = (link) => {
+  const d = decideLink(link, known, 'https://gw.example.com/tenants/contoso')
+  return d.action === 'rewrite' ? d.link : d.action === 'keep' ? undefined : null
+}
 
 async function through (chunks: Array<string | Buffer>): Promise<string> {
   return await text(Readable.from(chunks.map((c) => Buffer.from(c))).pipe(new NextLinkTransform(rewrite)))
 }
 
-// One row per link shape: what Defender may send, and what the caller must get.
-const links: Array<[string, string | undefined]> = [
-  ['https://api.securitycenter.microsoft.com/api/alerts?$top=10&$skip=10', 'https://gw.example.com/tenants/contoso/api/alerts?$top=10&$skip=10'],
-  ['https://wpatdadi-eus-stg.cloudapp.net/api/machines/SoftwareVulnerabilitiesTimeline?pageSize=5&$skiptoken=eyJhIjoxfQ%3D%3D', 'https://gw.example.com/tenants/contoso/api/machines/SoftwareVulnerabilitiesTimeline?pageSize=5&$skiptoken=eyJhIjoxfQ%3D%3D'],
-  ['https://127.0.0.1/api/v1.0/alerts?%24skip=5&x=a+b%20c', 'https://gw.example.com/tenants/contoso/api/v1.0/alerts?%24skip=5&x=a+b%20c'],
-  ['https://localhost:1059/API/Machines', 'https://gw.example.com/tenants/contoso/API/Machines'],
-  ['http://api-us.securitycenter.microsoft.com/api', 'https://gw.example.com/tenants/contoso/api'],
-  ['https://tvmexportexternalprdeus.blob.core.windows.net/api/x.json.gz?sig=abc', undefined],
-  ['https://userrequests-us.securitycenter.windows.com:443/api/x', undefined],
-  ['https://api.securitycenter.microsoft.com/other/path', undefined],
-  ['"https://api.securitycenter.microsoft.com/api/alerts"', undefined],
-  ['not a url', undefined],
-  ['/api/alerts?$skip=1', undefined],
-  ['', undefined]
+/** The body in two pieces at every byte boundary, and one byte at a time: every way must agree. */
+async function everySplit (body: string): Promise<Set<string>> {
+  const bytes = Buffer.from(body)
+  const outs = new Set<string>()
+  for (let i = 0; i <= bytes.length; i++) outs.add(await through([bytes.subarray(0, i), bytes.subarray(i)]))
+  outs.add(await through(Array.from(bytes, (b) => Buffer.from([b]))))
+  outs.add(rewriteNextLinks(bytes, rewrite).toString())
+  return outs
+}
+
+const GOOD = 'https://api.securitycenter.microsoft.com/api/alerts?$skip=2'
+const GOOD_OUT = 'https://gw.example.com/tenants/contoso/api/alerts?$skip=2'
+const EVIL = 'https://evil.example/api/alerts?$skip=2'
+
+// Where a removed member sits in its object: the result must stay valid JSON without it.
+const placements: Array<[string, string, unknown]> = [
+  ['last member', `{"value":[1],"@odata.nextLink":"${EVIL}"}`, { value: [1] }],
+  ['first member', `{"@odata.nextLink":"${EVIL}","value":[1]}`, { value: [1] }],
+  ['middle member', `{"a":1,"@odata.nextLink":"${EVIL}","value":[1]}`, { a: 1, value: [1] }],
+  ['only member', `{"@odata.nextLink":"${EVIL}"}`, {}],
+  ['spaced out', `{ "value" : [1] ,\n  "@odata.nextLink" :  "${EVIL}"  \n}`, { value: [1] }],
+  ['spaced first', `{\n "@odata.nextLink" : "${EVIL}" ,\n "value": [1]\n}`, { value: [1] }],
+  ['nested', `{"value":[{"id":1,"@odata.nextLink":"${EVIL}"}]}`, { value: [{ id: 1 }] }],
+  ['two links', `{"@odata.nextLink":"${EVIL}","@odata.nextLink":"${GOOD}"}`, { '@odata.nextLink': GOOD_OUT }],
+  ['escaped link', '{"v":1,"@odata.nextLink":"https:\\/\\/evil.example\\/api\\/alerts"}', { v: 1 }],
+  ['link with a control character', '{"v":1,"@odata.nextLink":"https://api.security.microsoft.com\\t.evil.example/api"}', { v: 1 }]
 ]
 
-for (const [link, expected] of links) {
-  t.test(`link ${JSON.stringify(link)}`, async (t) => {
-    t.equal(rewrite(link), expected)
-    const body = JSON.stringify({ '@odata.context': 'https://x/api/$metadata#Alerts', value: [{ id: 1 }], '@odata.nextLink': link })
-    const out = JSON.parse(await through([body]))
-    t.equal(out['@odata.nextLink'], expected ?? link)
-    t.same(out.value, [{ id: 1 }])
-    // the whole-body path (small answers) gives the very same bytes as the streaming one
-    t.equal(rewriteNextLinks(Buffer.from(body), rewrite).toString(), await through([body]))
+for (const [name, body, expected] of placements) {
+  t.test(`a nextLink to an unknown host is removed (${name}), at every split`, async (t) => {
+    const outs = await everySplit(body)
+    t.equal(outs.size, 1, 'every chunking gives the same bytes')
+    t.same(JSON.parse([...outs][0] as string), expected)
   })
 }
 
-t.test('the same answer for every split of the body, at every byte boundary', async (t) => {
+t.test('known links are rewritten and download links kept, at every split, keys inside strings ignored', async (t) => {
   const body = JSON.stringify({
-    value: [{ id: 'a', title: 'has \\"@odata.nextLink\\" inside a string', '@odata.nextLink': 'https://h/api/alerts?$skip=1' }],
-    '@odata.nextLink': 'https://api.securitycenter.microsoft.com/api/alerts?$skip=2&note=%C3%A9\u00e9'
+    value: [{ id: 'a', title: 'has \\"@odata.nextLink\\" inside a string', '@odata.nextLink': 'https://eu.api.security.microsoft.com/api/alerts?$skip=1' }],
+    file: 'https://x.blob.core.windows.net/y?sig=1',
+    '@odata.nextLink': `${GOOD}&note=%C3%A9`
   }, null, 1)
-  const expected = body
-    .replace('https://h/api/alerts?$skip=1', 'https://gw.example.com/tenants/contoso/api/alerts?$skip=1')
-    .replace('https://api.securitycenter.microsoft.com/api/alerts', 'https://gw.example.com/tenants/contoso/api/alerts')
-  const bytes = Buffer.from(body)
-  let mismatches = 0
-  for (let i = 0; i <= bytes.length; i++) {
-    if (await through([bytes.subarray(0, i), bytes.subarray(i)]) !== expected) mismatches++
+  const outs = await everySplit(body)
+  t.equal(outs.size, 1)
+  const out = JSON.parse([...outs][0] as string)
+  t.equal(out['@odata.nextLink'], `${GOOD_OUT}&note=%C3%A9`)
+  t.equal(out.value[0]['@odata.nextLink'], 'https://gw.example.com/tenants/contoso/api/alerts?$skip=1')
+  t.equal(out.value[0].title, 'has \\"@odata.nextLink\\" inside a string')
+})
+
+t.test('a nextLink on a download host is kept byte for byte', async (t) => {
+  const body = '{"@odata.nextLink":"https://x.blob.core.windows.net/a?sig=1"}'
+  t.equal(await through([body]), body)
+})
+
+t.test('null, numbers, other keys and keys used as values pass through untouched', async (t) => {
+  const body = '{"n": {"@odata.nextLink": null}, "m": {"@odata.nextLink": 12}, "@odata.nextLinkX": "https://a/api/x", "l": ["@odata.nextLink", "https://evil.example/api"], "k": "@odata.nextLink"}'
+  t.equal(await through([body]), body)
+  t.equal(rewriteNextLinks(Buffer.from(body), rewrite).toString(), body)
+})
+
+t.test('a nextLink that is an array or object fails the answer (clients coerce an array to its string)', async (t) => {
+  for (const value of [`["${EVIL}"]`, `{"href":"${EVIL}"}`]) {
+    const body = `{"value":[],"@odata.nextLink": ${value}}`
+    t.throws(() => rewriteNextLinks(Buffer.from(body), rewrite), { name: 'HostileAnswer' })
+    await t.rejects(through([body.slice(0, 20), body.slice(20)]), { name: 'HostileAnswer' })
   }
-  const oneByOne = await through(Array.from(bytes, (b) => Buffer.from([b])))
-  t.equal(mismatches, 0, `all ${bytes.length + 1} two-chunk splits agree`)
-  t.equal(oneByOne, expected, 'one byte per chunk agrees')
 })
 
-t.test('escaped characters in a link survive; non-string values and other keys are untouched', async (t) => {
-  const body = '{"@odata.nextLink" : "https:\\/\\/api.x.com\\/api\\/alerts?$skip=1\\u0026a=b", "n": {"@odata.nextLink": null}, "@odata.nextLinkX": "https://a/api/x"}'
-  const out = JSON.parse(await through([body]))
-  t.equal(out['@odata.nextLink'], 'https://gw.example.com/tenants/contoso/api/alerts?$skip=1&a=b')
-  t.equal(out.n['@odata.nextLink'], null)
-  t.equal(out['@odata.nextLinkX'], 'https://a/api/x')
+t.test('an unterminated nextLink at the end of the answer is dropped, an unfinished key kept', async (t) => {
+  t.equal(await through(['x"@odata.nextLink": "https://evil.exa', 'mple/api']), 'x')
+  t.equal(await through(['{"a":1, "@odata.nextLink"']), '{"a":1, "@odata.nextLink"')
+  t.equal(await through(['"@odata.nextLink": ']), '"@odata.nextLink": ')
 })
 
-t.test('a body that is not JSON passes through byte for byte', async (t) => {
-  const odd = 'x"@odata.nextLink": "unterminated'
-  t.equal(await through([odd.slice(0, 7), odd.slice(7)]), odd)
-  t.equal(await through(['"@odata.nextLink"']), '"@odata.nextLink"')
-  t.equal(await through(['"@odata.nextLink": 12']), '"@odata.nextLink": 12')
-})
-
-t.test('an overlong value is passed through rather than buffered without bound', async (t) => {
-  const long = `https://a/api/x?${'q'.repeat(70_000)}`
-  const body = `{"@odata.nextLink":"${long}"}`
+t.test('an oversized nextLink is removed without being held whole', async (t) => {
+  const long = `https://api.security.microsoft.com/api/x?${'q'.repeat(200_000)}`
+  const body = `{"a":1,"@odata.nextLink":"${long}","b":2}`
   const chunks = body.match(/[\s\S]{1,1000}/g) as string[]
-  t.equal(await through(chunks), body)
+  let largest = 0
+  const out = await text(Readable.from(chunks.map((c) => Buffer.from(c))).pipe(new NextLinkTransform(rewrite)).on('data', (b: Buffer) => { largest = Math.max(largest, b.length) }))
+  t.same(JSON.parse(out), { a: 1, b: 2 })
+  t.ok(largest < 20_000, `largest piece emitted ${largest} bytes`)
 })
 
 t.test('the whole-body rewrite returns the same buffer, uncopied, when there is no nextLink', async (t) => {
   const body = Buffer.from(JSON.stringify({ value: [{ id: 1, title: '@odata.nextLink without quotes' }] }))
   t.equal(rewriteNextLinks(body, rewrite), body)
-  const bad = Buffer.from('{"@odata.nextLink": 42, "@odata.nextLink": "https://h/api/x"}')
-  t.equal(rewriteNextLinks(bad, rewrite).toString(), '{"@odata.nextLink": 42, "@odata.nextLink": "https://gw.example.com/tenants/contoso/api/x"}')
+})
+
+/** Bytes the scanner looks at for `body` fed in pieces of `size` bytes. */
+function scanned (body: Buffer, size: number): number {
+  const work: ScanWork = { bytes: 0 }
+  const scanner = new NextLinkScanner(rewrite, work)
+  for (let i = 0; i < body.length; i += size) scanner.write(body.subarray(i, i + size), () => {}, false)
+  scanner.write(Buffer.alloc(0), () => {}, true)
+  return work.bytes
+}
+
+t.test('regression: a nextLink dribbled in tiny writes made the scanner rescan its buffer (quadratic work)', async (t) => {
+  // Linear: each byte is looked at a bounded number of times, plus a bounded carry per write, whatever
+  // is held. The old scanner looked at the whole held link again on every write: about
+  // linkBytes^2 / (2 * size) bytes, i.e. 128 million for a 16 KB link in 1-byte writes.
+  const perWrite = 100
+  for (const linkBytes of [4000, 8000, 16_000]) {
+    const body = Buffer.from(`{"value":[${'{"id":1},'.repeat(200)}{"id":2}],"@odata.nextLink":"https://api.security.microsoft.com/api/x?${'q'.repeat(linkBytes)}"}`)
+    const whole = scanned(body, body.length)
+    t.ok(whole <= 3 * body.length, `one write: ${whole} bytes looked at for ${body.length}`)
+    for (const size of [1, 2, 7]) {
+      const pieces = scanned(body, size)
+      const writes = Math.ceil(body.length / size)
+      t.ok(pieces <= 3 * body.length + perWrite * writes, `${body.length} bytes in ${size}-byte writes: ${pieces} bytes looked at`)
+    }
+  }
+  const ws = Buffer.from(`{"a":1,${' '.repeat(50_000)}"@odata.nextLink":"${EVIL}"}`)
+  t.ok(scanned(ws, 1) <= 3 * ws.length + perWrite * ws.length, 'a long run of whitespace dribbled byte by byte stays linear too')
+})
+
+t.test('a nextLink key spelled with \\u escapes fails the answer at every split (a client would read it)', async (t) => {
+  const spellings = ['@odata.next\\u004cink', '\\u0040odata.nextLink', '\\u0040\\u006f\\u0064\\u0061\\u0074\\u0061\\u002e\\u006e\\u0065\\u0078\\u0074\\u004c\\u0069\\u006e\\u006b', '@odata.nextLin\\u006B']
+  for (const key of spellings) {
+    const body = `{"value":[{"t":"${'x'.repeat(300)}"}],\n "${key}" : "https://evil.example/api/alerts"}`
+    t.equal(JSON.parse(body)['@odata.nextLink'], 'https://evil.example/api/alerts', 'a JSON parser reads it as the nextLink')
+    t.throws(() => rewriteNextLinks(Buffer.from(body), rewrite), { name: 'HostileAnswer', reason: 'next_link_key' })
+    const bytes = Buffer.from(body)
+    let refused = 0
+    for (let i = 0; i <= bytes.length; i += 7) {
+      await through([bytes.subarray(0, i), bytes.subarray(i)]).then(() => {}, (err: Error) => { if (err.name === 'HostileAnswer') refused++ })
+    }
+    t.equal(refused, Math.floor(bytes.length / 7) + 1, `${key}: refused at every split`)
+    await t.rejects(through(Array.from(bytes, (b) => Buffer.from([b]))), { name: 'HostileAnswer' }, `${key}: refused one byte at a time`)
+  }
+})
+
+t.test('escapes elsewhere pass: in values, in other keys, in long strings', async (t) => {
+  const body = '{"title":"caf\\u00e9 \\u0040odata.nextLink","\\u00e9t\\u00e9":1,"k":"\\u0040odata.nextLink","@odata.nextLinks\\u0041":2,"long":"' + 'y'.repeat(200) + '\\u0041"}'
+  t.equal(await through([body]), body)
+  t.equal(rewriteNextLinks(Buffer.from(body), rewrite).toString(), body)
+  t.equal(await through(Array.from(Buffer.from(body), (b) => Buffer.from([b]))), body)
 })

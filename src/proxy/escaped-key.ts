@@ -1,0 +1,63 @@
+import { HostileAnswer } from './next-link-member.js'
+
+const ESCAPE = Buffer.from('\\u')
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COLON = 0x3a
+/** longest raw key that can decode to `@odata.nextLink` (15 characters, each at most `\uXXXX`) */
+const KEY_MAX = 15 * 6
+const WS_MAX = 64
+
+/**
+ * Fails an answer whose JSON spells the `@odata.nextLink` key with `\u` escapes: a client's parser reads
+ * it as the nextLink, while the rewriter only recognises the plain spelling, so such a link would reach
+ * the caller unchecked. Only `\u` escapes are looked at (a key of letters, `@` and `.` has no other),
+ * each within a bounded window, and only a bounded tail is carried between chunks: linear work.
+ */
+export class EscapedKeyCheck {
+  #tail: Buffer = Buffer.alloc(0)
+  /** where the next search starts in tail + chunk: every earlier `\u` was decided already */
+  #from = 0
+
+  constructor (private readonly work: { bytes: number } = { bytes: 0 }) {}
+
+  check (chunk: Buffer, final: boolean): void {
+    const buf = this.#tail.length === 0 ? chunk : Buffer.concat([this.#tail, chunk])
+    let at = buf.indexOf(ESCAPE, this.#from)
+    let pending = -1
+    while (at !== -1) {
+      const verdict = escapedNextLinkKey(buf, at, this.work)
+      if (verdict === 'more' && !final) { pending = at; break }
+      if (verdict === true) throw new HostileAnswer('next_link_key')
+      at = buf.indexOf(ESCAPE, at + 2)
+    }
+    this.work.bytes += buf.length - this.#from
+    // The next search starts at an undecided escape, or at the last byte (a `\` whose `u` comes next);
+    // the tail keeps a key's length before it.
+    const next = pending === -1 ? Math.max(0, buf.length - 1) : pending
+    const keepFrom = Math.max(0, next - KEY_MAX)
+    this.#tail = buf.subarray(keepFrom)
+    this.#from = next - keepFrom
+  }
+}
+
+/** Is the string around the `\u` at `at` a key that decodes to `@odata.nextLink`? ('more': need bytes) */
+function escapedNextLinkKey (buf: Buffer, at: number, work: { bytes: number }): boolean | 'more' {
+  let start = at - 1
+  while (start >= 0 && at - start <= KEY_MAX && buf[start] !== QUOTE) start--
+  if (start < 0 || buf[start] !== QUOTE || buf[start - 1] === BACKSLASH) return false
+  let end = at + 2
+  while (end < buf.length && end - start <= KEY_MAX + 1 && buf[end] !== QUOTE) end++
+  work.bytes += end - start
+  if (end >= buf.length) return 'more'
+  if (buf[end] !== QUOTE || buf[end - 1] === BACKSLASH) return false
+  let i = end + 1
+  while (i < buf.length && i - end <= WS_MAX && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++
+  if (i >= buf.length) return 'more'
+  if (buf[i] !== COLON) return false
+  try {
+    return JSON.parse(buf.toString('utf8', start, end + 1)) === '@odata.nextLink'
+  } catch {
+    return false
+  }
+}
