@@ -57,9 +57,17 @@ function onDeadline (request: FastifyRequest, reply: FastifyReply, options: Guar
   }
   gw.upstreamFailed = 'request deadline'
   for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
+  // The connection ends with this answer: whatever the hooks or a half-read answer still do, the caller
+  // is not left waiting on a kept-alive socket.
+  reply.header('connection', 'close')
   reply.send(new GatewayError('UpstreamTimeout', `The request did not complete ${where}; retry later.`))
   gw.abortUpstream?.()
+  const last = setTimeout(() => { if (!reply.raw.writableEnded) reply.raw.destroy() }, DEADLINE_GRACE_MS)
+  last.unref()
 }
+
+/** how long the deadline's own 504 may take to go out before the connection is cut instead */
+const DEADLINE_GRACE_MS = 1000
 
 /**
  * A `timeout` listener for answers being sent: the caller's socket took no byte for the idle time while

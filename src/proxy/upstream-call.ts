@@ -66,6 +66,8 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
   function send (reply: FastifyReply): void {
     const request = reply.request
     const gw = request.gw
+    // The deadline may have answered (or the caller left) while the hooks still worked: call nobody.
+    if (reply.sent || reply.raw.destroyed) return
     const base = baseOf(gw.region?.url ?? '')
     // Bodies arrive whole (body-limit.ts), so a slow uploader never holds a pooled connection.
     const body = Buffer.isBuffer(request.body) ? request.body : undefined
