@@ -6,6 +6,7 @@ import type { PolicyHolder } from '../pipeline/policy-state.js'
 import { parseTokenRequest } from './form.js'
 import { grantedRoles, indexByClientId, requestedResource, secretMatches, tenantFor, type EndpointVersion } from './grant.js'
 import { createGuessLimiter } from './guess-limit.js'
+import { bodyPending, installTokenGuards } from './guards.js'
 import { signToken, tokenResponse } from './issue.js'
 import { openIdConfiguration } from './metadata.js'
 import type { OAuthMetrics } from './metrics.js'
@@ -22,6 +23,9 @@ export interface TokenEndpointOptions {
   readonly metrics: OAuthMetrics
   /** the gateway's own base URL as callers reach it (config or listener; never the caller's Host) */
   publicBase (request: FastifyRequest): string
+  /** server.bodyIdleTimeoutMs and server.requestDeadlineMs, as on API requests */
+  readonly bodyIdleTimeoutMs: number
+  readonly requestDeadlineMs: number
   /** ms since the epoch; injectable */
   now (): number
 }
@@ -80,19 +84,24 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
   }
 
   await app.register(async function tokenEndpoint (scope) {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, function readForm (_request, body, done) {
-      done(null, body)
-    })
     scope.addHook('onRequest', function markTokenRequest (request, reply, done) {
       request.gw = {}
       reply.header('x-request-id', request.id)
       done()
+    })
+    installTokenGuards(scope, {
+      bodyLimit: FORM_LIMIT,
+      idleTimeoutMs: options.bodyIdleTimeoutMs,
+      deadlineMs: options.requestDeadlineMs,
+      maxInFlight: () => options.oauth.maxInFlight
     })
     scope.setErrorHandler(function renderTokenError (error, request, reply) {
       const err = toOAuthError(error)
       if (err.reason === 'server_error') request.log.error({ err: error }, 'token endpoint failed')
       metrics.refused.inc({ client: request.gw?.client?.name ?? 'unknown', reason: err.reason })
       noStore(reply)
+      // A body we will not read (refused, cut off) must not keep the caller's connection: close it.
+      if (bodyPending(request)) reply.header('connection', 'close')
       reply.code(err.status).headers(err.headers).type('application/json; charset=utf-8')
         .send(renderOAuthError(err, request.id, new Date(options.now())))
     })
