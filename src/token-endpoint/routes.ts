@@ -23,6 +23,8 @@ export interface TokenEndpointOptions {
   readonly metrics: OAuthMetrics
   /** the gateway's own base URL as callers reach it (config or listener; never the caller's Host) */
   publicBase (request: FastifyRequest): string
+  /** server.trustProxy: the guessing limit then keys on the right-most X-Forwarded-For entry */
+  readonly trustProxy: boolean
   /** server.bodyIdleTimeoutMs and server.requestDeadlineMs, as on API requests */
   readonly bodyIdleTimeoutMs: number
   readonly requestDeadlineMs: number
@@ -50,18 +52,25 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
     }
     const client = clients.get(form.clientId.toLowerCase())
     if (client !== undefined) request.gw.client = { name: client.name, tenants: new Set(), permissions: new Set() }
-    const addressKey = `a:${request.ip}`
+    // Failures are limited per source address and per (client, address): the right secret from an
+    // address that has not failed itself is never refused, so nobody can lock a client out.
+    const address = sourceAddress(request, options.trustProxy)
+    const addressKey = `a:${address}`
     refuseWhileBlocked(limiter.blockedFor(addressKey))
     if (client === undefined) {
       limiter.fail(addressKey)
       throw new OAuthError('unknown_client', 'Application with the given identifier was not found in the gateway\'s clients.')
     }
-    const clientKey = `c:${client.name.toLowerCase()}`
-    refuseWhileBlocked(limiter.blockedFor(clientKey))
+    const pairKey = `p:${client.name.toLowerCase()}\u0000${address}`
+    refuseWhileBlocked(limiter.blockedFor(pairKey))
     if (form.clientSecret === undefined) throw new OAuthError('missing_secret', "The request body must contain 'client_secret' (or use HTTP Basic).")
     if (!secretMatches(form.clientSecret, client.keySha256)) {
       limiter.fail(addressKey)
-      limiter.fail(clientKey)
+      limiter.fail(pairKey)
+      // Per client: an alarm only (once per window), never a lockout.
+      if (limiter.fail(`c:${client.name.toLowerCase()}`) === options.oauth.maxFailures) {
+        request.log.warn({ audit: true, event: 'client_secret_guessing', client: client.name, failures: options.oauth.maxFailures, windowSeconds: options.oauth.failureWindowSeconds }, 'many failed client authentications for one client (not locked out; sources are limited one by one)')
+      }
       throw new OAuthError('wrong_secret', `Invalid client secret provided for application '${client.clientId ?? client.name}': the secret is the gateway API key of that client.`)
     }
     const tenant = tenantFor(request.params.tenant, options.policy.current.tenants, client)
@@ -117,6 +126,20 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
     scope.get('/:tenant/discovery/keys', async () => ({ keys: [] }))
   })
   return { reload (next) { clients = indexByClientId(next) } }
+}
+
+/**
+ * The address failures are counted against: the socket's peer, or with server.trustProxy the right-most
+ * X-Forwarded-For entry (the one the trusted proxy appended). Never fastify's request.ip, which with
+ * trustProxy is the left-most entry, chosen by the caller.
+ */
+export function sourceAddress (request: FastifyRequest, trustProxy: boolean): string {
+  const socketAddress = request.socket.remoteAddress ?? 'unknown'
+  if (!trustProxy) return socketAddress
+  const header = request.headers['x-forwarded-for']
+  const joined = Array.isArray(header) ? header.join(',') : header
+  const last = joined?.split(',').map((part) => part.trim()).filter((part) => part !== '').at(-1)
+  return last ?? socketAddress
 }
 
 function refuseWhileBlocked (retryAfter: number | undefined): void {
