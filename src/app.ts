@@ -29,7 +29,7 @@ import { forwardPlugin } from './proxy/forward.js'
 import { registerExplain } from './pipeline/explain-route.js'
 import { VERSION } from './version.js'
 import { outboundTlsContext } from './trust.js'
-import { acceptedResources, createGatewayTokenVerifier, createKeyRing } from './gateway-tokens/index.js'
+import { acceptedResources, createGatewayTokenVerifier, createKeyRing, type GatewayTokenVerifier } from './gateway-tokens/index.js'
 import { createOAuthMetrics, registerTokenEndpoint } from './token-endpoint/index.js'
 
 export interface GatewayDeps {
@@ -63,7 +63,7 @@ export interface Gateway {
   readonly regions: RegionDirectory
   /** listens on server.* and admin.* (port 0 picks a free port); returns both base URLs */
   listen (): Promise<{ url: string, adminUrl: string }>
-  /** applies a new config's clients, tenants and extra routes (SIGHUP; other keys need a restart) and says which changed */
+  /** applies a new config's clients, tenants, extra routes and oauth section (SIGHUP; other keys need a restart) and says which lists changed */
   reload (next: LoadedConfig): ReloadDiff
   /** stops taking traffic, lets in-flight requests finish, then releases everything */
   close (): Promise<void>
@@ -82,9 +82,10 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const oauth = config.oauth === undefined || loaded.secrets.oauthKeys === undefined
     ? undefined
     : { config: config.oauth, ring: createKeyRing(loaded.secrets.oauthKeys), metrics: createOAuthMetrics(metrics.registry), resources: acceptedResources(config.cloud) }
-  const verifier = oauth === undefined
+  let verifier = oauth === undefined
     ? undefined
     : createGatewayTokenVerifier({ ring: oauth.ring, issuer: oauth.config.issuer, audiences: oauth.resources, now }, oauth.metrics.bearerRejections)
+  let oauthRing = oauth?.ring
   const policy: PolicyHolder = { current: buildPolicy(config, verifier) }
   let tenantList = config.tenants
   let applied = config
@@ -133,7 +134,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const publicBase = (request: FastifyRequest): string => linkBase(linkBaseOptions, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })
   const tokenEndpoint = oauth === undefined
     ? undefined
-    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now })
+    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({
@@ -168,6 +169,31 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     bodyLimitBytes: config.server.bodyLimitBytes
   })
 
+  /**
+   * The oauth section as far as a reload can apply it: removed → gateway tokens refused and the token
+   * endpoint off at once; changed settings or keys (re-read with the config) → in force at once; added
+   * when it was off at start → a warning (the endpoint is registered only at start: restart).
+   */
+  function reloadOAuth (next: LoadedConfig): GatewayTokenVerifier | undefined {
+    const wanted = next.config.oauth !== undefined && next.secrets.oauthKeys !== undefined ? { config: next.config.oauth, keys: next.secrets.oauthKeys } : undefined
+    if (oauth === undefined || tokenEndpoint === undefined) {
+      if (wanted !== undefined) logger.warn({ event: 'config_reload', section: 'oauth' }, 'reload: the oauth section was added; the token endpoint is turned on only at start (restart to apply)')
+      return undefined
+    }
+    if (wanted === undefined) {
+      if (oauthRing !== undefined) logger.warn({ event: 'config_reload', section: 'oauth' }, 'reload: the oauth section was removed; gateway tokens are refused and the token endpoint is off from now on')
+      oauthRing = undefined
+      tokenEndpoint.reload({ clients: next.config.clients })
+      return undefined
+    }
+    const ring = createKeyRing(wanted.keys)
+    if (oauthRing === undefined) logger.warn({ event: 'config_reload', section: 'oauth' }, 'reload: the oauth section is back; the token endpoint and gateway tokens are on again')
+    else if (ring.all.map((k) => k.kid).join() !== oauthRing.all.map((k) => k.kid).join()) logger.info({ event: 'config_reload', section: 'oauth' }, 'reload: oauth signing keys changed; applied')
+    oauthRing = ring
+    tokenEndpoint.reload({ clients: next.config.clients, oauth: { config: wanted.config, ring } })
+    return createGatewayTokenVerifier({ ring, issuer: wanted.config.issuer, audiences: oauth.resources, now }, oauth.metrics.bearerRejections)
+  }
+
   const admin = buildAdminApp({
     registry: metrics.registry,
     logger,
@@ -196,8 +222,8 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       return { url, adminUrl }
     },
     reload (next) {
+      verifier = reloadOAuth(next)
       policy.current = buildPolicy(next.config, verifier)
-      tokenEndpoint?.reload(next.config.clients)
       tenantList = next.config.tenants
       const diff = diffReload(applied, next.config)
       applied = next.config

@@ -208,7 +208,9 @@ const oauthSchema = z.strictObject({
   /** failed client authentications per client id and per source address before 429 */
   maxFailures: z.number().int().min(1).max(1000).default(10),
   /** the window those failures are counted in (and the longest Retry-After) */
-  failureWindowSeconds: z.number().int().min(1).max(86_400).default(300)
+  failureWindowSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** token requests served at once (per process); more are answered 429 temporarily_unavailable */
+  maxInFlight: z.number().int().min(1).max(10_000).default(64)
 })
 
 export const configSchema = z.strictObject({

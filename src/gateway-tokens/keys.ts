@@ -15,7 +15,7 @@ export interface KeyRing {
   byKid (kid: string | undefined): SigningKey | undefined
 }
 
-/** Builds the key ring once at start (a key change needs a restart, like every secret). */
+/** Builds the key ring at start and on each reload (the key files are read again with the config). */
 export function createKeyRing (secrets: readonly Secret[]): KeyRing {
   const all = secrets.map((s) => {
     const bytes = new Uint8Array(Buffer.from(s.reveal(), 'utf8'))

@@ -25,21 +25,20 @@ export function createAdmit (deps: AdmitDeps) {
       if (deps.draining()) reply.header('connection', 'close')
       request.gw = {}
       const policy = deps.policy.current
-      const client = policy.authenticate(request.headers)
-      const token = client === undefined ? tokenCandidate(policy, request) : undefined
-      if (token === undefined) {
-        done(decide(request, policy, client) ?? undefined)
+      const caller = callerOf(policy, request)
+      if (!(caller instanceof Promise)) {
+        done(decide(request, policy, caller) ?? undefined)
         return
       }
       // The same policy snapshot decides after the (async) token check, never a reloaded one.
-      token.then((tokenClient) => done(decide(request, policy, tokenClient) ?? undefined), done)
+      caller.then((tokenClient) => done(decide(request, policy, tokenClient) ?? undefined), done)
     },
     /** for requests fastify's router did not match (unusual methods): same checks, same answers */
     notFound: async function admitUnrouted (request: FastifyRequest, reply: FastifyReply): Promise<never> {
       reply.header('x-request-id', request.id)
       request.gw = {}
       const policy = deps.policy.current
-      const client = policy.authenticate(request.headers) ?? await tokenCandidate(policy, request)
+      const client = await callerOf(policy, request)
       throw decide(request, policy, client) ?? new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
     }
   }
@@ -47,7 +46,7 @@ export function createAdmit (deps: AdmitDeps) {
   function decide (request: FastifyRequest, policy: Policy, client: Client | undefined): GatewayError | undefined {
     const state = request.gw
     if (client === undefined) {
-      return new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer.')
+      return new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer (every credential sent must be valid).')
     }
     state.client = client
     if (!FORWARDED_METHODS.has(request.method)) {
@@ -80,6 +79,26 @@ export function createAdmit (deps: AdmitDeps) {
     state.permission = decision.permission
     return undefined
   }
+}
+
+/**
+ * The caller, from one credential or from two that agree. Both X-API-Key and Authorization: Bearer sent:
+ * each must be valid and name the same client, else the request is unauthenticated (an invalid credential
+ * is never skipped in favour of another one).
+ */
+function callerOf (policy: Policy, request: FastifyRequest): Client | undefined | Promise<Client | undefined> {
+  const { headers } = request
+  const apiKey = headers['x-api-key']
+  const auth = headers.authorization
+  const bearer = typeof auth === 'string' && auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth : undefined
+  if (apiKey === undefined || bearer === undefined) return policy.authenticate(headers) ?? tokenCandidate(policy, request)
+  const byKey = policy.authenticate({ 'x-api-key': apiKey })
+  if (byKey === undefined) return undefined
+  const byBearerKey = policy.authenticate({ authorization: bearer })
+  if (byBearerKey !== undefined) return byBearerKey.name === byKey.name ? byKey : undefined
+  const token = tokenCandidate(policy, request)
+  if (token === undefined) return undefined
+  return token.then((client) => client?.name === byKey.name ? client : undefined)
 }
 
 function tokenCandidate (policy: Policy, request: FastifyRequest): Promise<Client | undefined> | undefined {

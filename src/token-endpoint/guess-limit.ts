@@ -4,8 +4,8 @@ import { LRUCache } from 'lru-cache'
 export interface GuessLimiter {
   /** seconds until `key` may try again, or undefined when it may try now */
   blockedFor (key: string): number | undefined
-  /** one more failure for `key` */
-  fail (key: string): void
+  /** one more failure for `key`; returns the failures counted in its window so far */
+  fail (key: string): number
 }
 
 export interface GuessLimitOptions {
@@ -19,7 +19,8 @@ export interface GuessLimitOptions {
 
 /**
  * Guessing is expensive: after `maxFailures` failures in a window, every attempt for that key (even
- * with the right secret) is refused until the window ends. Memory is bounded by `maxKeys`.
+ * with the right secret) is refused until the window ends. Keys name a source address (or a client at
+ * an address), never a client alone: a client is not locked out by others. Memory is bounded by `maxKeys`.
  */
 export function createGuessLimiter (options: GuessLimitOptions): GuessLimiter {
   const windows = new LRUCache<string, { failures: number, endsAt: number }>({ max: options.maxKeys ?? 50_000 })
@@ -35,8 +36,11 @@ export function createGuessLimiter (options: GuessLimitOptions): GuessLimiter {
     },
     fail (key) {
       const w = current(key)
-      if (w === undefined) windows.set(key, { failures: 1, endsAt: options.now() + options.windowMs })
-      else w.failures++
+      if (w === undefined) {
+        windows.set(key, { failures: 1, endsAt: options.now() + options.windowMs })
+        return 1
+      }
+      return ++w.failures
     }
   }
 }

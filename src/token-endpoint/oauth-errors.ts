@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 /** Why the token endpoint refused: a bounded set, used as a metric label and mapped to Entra's answer. */
 export type RefusalReason =
   | 'invalid_request' | 'unsupported_grant_type' | 'unknown_client' | 'missing_secret' | 'wrong_secret'
-  | 'tenant' | 'scope' | 'too_many_failures' | 'server_error'
+  | 'tenant' | 'scope' | 'too_many_failures' | 'busy' | 'timeout' | 'server_error'
 
 /** Entra's `error`, AADSTS code and HTTP status for each refusal (entra-token-endpoint.md §3.2). */
 const ENTRA: Readonly<Record<RefusalReason, { error: string, code: number, status: number }>> = {
@@ -15,6 +15,9 @@ const ENTRA: Readonly<Record<RefusalReason, { error: string, code: number, statu
   tenant: { error: 'invalid_request', code: 90002, status: 400 },
   scope: { error: 'invalid_scope', code: 70011, status: 400 },
   too_many_failures: { error: 'temporarily_unavailable', code: 50053, status: 429 },
+  // Entra names no AADSTS code for throttling (reference §3.2): the service-unavailable one.
+  busy: { error: 'temporarily_unavailable', code: 90033, status: 429 },
+  timeout: { error: 'invalid_request', code: 900144, status: 408 },
   server_error: { error: 'server_error', code: 50000, status: 500 }
 }
 
@@ -36,7 +39,7 @@ export class OAuthError extends Error {
 export function toOAuthError (err: unknown): OAuthError {
   if (err instanceof OAuthError) return err
   const status = (err as { statusCode?: number }).statusCode ?? 500
-  if (status >= 400 && status < 500) return new OAuthError('invalid_request', 'The request body must be a form (application/x-www-form-urlencoded) of at most 16 KB.')
+  if (status >= 400 && status < 500) return new OAuthError('invalid_request', "The request body must contain the parameter 'grant_type', in a form (application/x-www-form-urlencoded) of at most 16 KB.")
   return new OAuthError('server_error', 'The gateway failed to handle the token request; see its logs with the trace id.')
 }
 

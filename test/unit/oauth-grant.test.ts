@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { FastifyRequest } from 'fastify'
 import { buildFromObject } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/problems.js'
 import { keyHash, type ClientEntry } from '../../src/callers/authenticate.js'
@@ -6,6 +7,7 @@ import { acceptedResources } from '../../src/gateway-tokens/resources.js'
 import { parseTokenRequest } from '../../src/token-endpoint/form.js'
 import { grantedRoles, indexByClientId, requestedResource, secretMatches, tenantFor } from '../../src/token-endpoint/grant.js'
 import { createGuessLimiter } from '../../src/token-endpoint/guess-limit.js'
+import { sourceAddress } from '../../src/token-endpoint/routes.js'
 import { OAuthError } from '../../src/token-endpoint/oauth-errors.js'
 import { fakeClock } from '../fake-clock.js'
 
@@ -88,6 +90,23 @@ t.test('guess limiter: blocks after maxFailures until the window ends, per key',
   for (const k of ['x', 'y', 'z']) small.fail(k)
   t.equal(small.blockedFor('x'), undefined, 'memory is bounded: the oldest key is forgotten')
   t.equal(small.blockedFor('z'), 1)
+})
+
+t.test('guess limiter: fail() returns the failures of the window (the per-client alarm fires once)', async (t) => {
+  const clock = fakeClock()
+  const limiter = createGuessLimiter({ maxFailures: 2, windowMs: 1000, now: clock.now })
+  t.same([limiter.fail('c:a'), limiter.fail('c:a'), limiter.fail('c:a')], [1, 2, 3])
+  clock.advance(1000)
+  t.equal(limiter.fail('c:a'), 1, 'a new window counts from 1')
+})
+
+t.test('source address for the guessing limit: the socket, or the right-most X-Forwarded-For with trustProxy', async (t) => {
+  const req = (xff?: string | string[]): FastifyRequest => ({ socket: { remoteAddress: '10.0.0.1' }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff }, ip: 'ignored' }) as unknown as FastifyRequest
+  t.equal(sourceAddress(req('1.1.1.1, 2.2.2.2'), false), '10.0.0.1', 'without trustProxy the header means nothing')
+  t.equal(sourceAddress(req('1.1.1.1, 2.2.2.2'), true), '2.2.2.2', 'the entry the trusted proxy appended')
+  t.equal(sourceAddress(req(['1.1.1.1', '3.3.3.3 ,']), true), '3.3.3.3', 'several headers, empty entries skipped')
+  t.equal(sourceAddress(req(' , '), true), '10.0.0.1', 'no usable entry: the socket')
+  t.equal(sourceAddress(req(), true), '10.0.0.1')
 })
 
 t.test('config: oauth section and clientIds are validated', async (t) => {
