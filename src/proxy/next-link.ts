@@ -152,20 +152,29 @@ function isSpace (c: number): boolean {
 /** Streams JSON through, rewriting or removing the string value of every nextLink member. */
 export class NextLinkTransform extends Transform {
   readonly #scanner: NextLinkScanner
-  readonly #emit = (b: Buffer): void => { this.push(b) }
+  /** a write's output, pushed only once the write is accepted: a chunk that fails the answer sends nothing of itself */
+  readonly #pending: Buffer[] = []
+  readonly #emit = (b: Buffer): void => { this.#pending.push(b) }
 
   constructor (rewrite: LinkRewriter, work?: ScanWork) {
     super()
     this.#scanner = new NextLinkScanner(rewrite, work)
   }
 
+  #release (): void {
+    for (const b of this.#pending) this.push(b)
+    this.#pending.length = 0
+  }
+
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       this.#scanner.write(chunk, this.#emit, false)
     } catch (err) {
+      this.#pending.length = 0
       done(err as Error)
       return
     }
+    this.#release()
     done()
   }
 
@@ -173,9 +182,11 @@ export class NextLinkTransform extends Transform {
     try {
       this.#scanner.write(Buffer.alloc(0), this.#emit, true)
     } catch (err) {
+      this.#pending.length = 0
       done(err as Error)
       return
     }
+    this.#release()
     done()
   }
 }

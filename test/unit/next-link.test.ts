@@ -215,3 +215,13 @@ t.test('(d) a body that starts like UTF-16 or UTF-32 fails the answer (clients d
   const bom8 = `\ufeff${json}`
   t.same(JSON.parse((await through([bom8])).replace(/^\ufeff/, '')), { value: [1] }, 'a UTF-8 BOM is UTF-8')
 })
+
+t.test('a write that fails the answer sends nothing of itself (so an answer refused in its first chunk can still be a 502)', async (t) => {
+  const transform = new NextLinkTransform(rewrite)
+  const seen: Buffer[] = []
+  transform.on('data', (b: Buffer) => seen.push(b))
+  const failed = new Promise<Error>((resolve) => transform.once('error', resolve))
+  transform.write(Buffer.from(`{"value":[1],"@odata.nextLink":${' '.repeat(65)}"${EVIL}"}`))
+  t.match(await failed, { name: 'HostileAnswer', reason: 'next_link_whitespace' })
+  t.same(seen, [], 'nothing emitted')
+})
