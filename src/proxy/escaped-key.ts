@@ -4,12 +4,15 @@ const ESCAPE = Buffer.from('\\u')
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COLON = 0x3a
-/** longest raw key that can decode to `@odata.nextLink` (15 characters, each at most `\uXXXX`) */
-const KEY_MAX = 15 * 6
+/** longest raw key that can decode to `@odata.nextLink` (16 characters, each at most `\uXXXX`) */
+const KEY_MAX = 16 * 6
 const WS_MAX = 64
+/** the spellings a client may read as the nextLink: `@odata.nextLink` and OData v4.0's `odata.nextLink`, any ASCII case */
+export const NEXT_LINK_NAME = /^@?odata\.nextlink$/i
 
 /**
- * Fails an answer whose JSON spells the `@odata.nextLink` key with `\u` escapes: a client's parser reads
+ * Fails an answer whose JSON spells the `@odata.nextLink` key (or `odata.nextLink`, in any ASCII case)
+ * with `\u` escapes: a client's parser reads
  * it as the nextLink, while the rewriter only recognises the plain spelling, so such a link would reach
  * the caller unchecked. Only `\u` escapes are looked at (a key of letters, `@` and `.` has no other),
  * each within a bounded window, and only a bounded tail is carried between chunks: linear work.
@@ -51,13 +54,19 @@ function escapedNextLinkKey (buf: Buffer, at: number, work: { bytes: number }): 
   work.bytes += end - start
   if (end >= buf.length) return 'more'
   if (buf[end] !== QUOTE || buf[end - 1] === BACKSLASH) return false
-  let i = end + 1
-  while (i < buf.length && i - end <= WS_MAX && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++
-  if (i >= buf.length) return 'more'
-  if (buf[i] !== COLON) return false
+  let name: unknown
   try {
-    return JSON.parse(buf.toString('utf8', start, end + 1)) === '@odata.nextLink'
+    name = JSON.parse(buf.toString('utf8', start, end + 1))
   } catch {
     return false
   }
+  // The `i` flag without `u` folds ASCII letters only, as the clients' ordinal case-insensitive match does.
+  if (typeof name !== 'string' || !NEXT_LINK_NAME.test(name)) return false
+  let i = end + 1
+  while (i < buf.length && i - end - 1 <= WS_MAX && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++
+  work.bytes += i - end
+  // Beyond the bound the colon is not looked for: still a key a client reads, so never passed on.
+  if (i - end - 1 > WS_MAX) throw new HostileAnswer('next_link_whitespace')
+  if (i >= buf.length) return 'more'
+  return buf[i] === COLON
 }

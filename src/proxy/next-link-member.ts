@@ -6,13 +6,28 @@ import { MAX_LINK_BYTES } from './link-policy.js'
  */
 export type LinkRewriter = (link: string) => string | undefined | null
 
+/** Why an answer was refused: the `reason` label of defender_gateway_upstream_answers_refused_total. */
+export type HostileReason = 'next_link_value' | 'next_link_key' | 'next_link_whitespace' | 'content_encoding' | 'charset'
+
+const HOSTILE: Record<HostileReason, string> = {
+  next_link_value: 'an @odata.nextLink that is not a string',
+  next_link_key: 'an @odata.nextLink key spelled with escapes',
+  next_link_whitespace: 'more whitespace around an @odata.nextLink member than the rewriter reads',
+  content_encoding: 'a Content-Encoding other than one known coding',
+  charset: 'a body in a charset other than UTF-8'
+}
+
 /**
- * An answer the rewriter will not pass on: a nextLink that is an array or object (clients coerce those to
- * a string), or a nextLink key spelled with escapes (clients read it, the rewriter would not).
+ * An answer the rewriter will not pass on, because a client could read a nextLink from it that the
+ * rewriter did not check: a nextLink that is an array or object (clients coerce those to a string), a key
+ * spelled with escapes, whitespace beyond the bound the scanner reads through, a coding or charset the
+ * scanner cannot read.
  */
 export class HostileAnswer extends Error {
-  constructor (readonly reason: 'next_link_value' | 'next_link_key') {
-    super(reason === 'next_link_key' ? 'Defender answered with an @odata.nextLink key spelled with escapes' : 'Defender answered with an @odata.nextLink that is not a string')
+  readonly detail: string
+  constructor (readonly reason: HostileReason) {
+    super(`Defender answered with ${HOSTILE[reason]}`)
+    this.detail = HOSTILE[reason]
     this.name = 'HostileAnswer'
   }
 }
@@ -34,7 +49,7 @@ const NULL = Buffer.from('null')
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 
 /**
- * One `"@odata.nextLink"` member being read, from its key (or the comma before it) to the end of its
+ * One nextLink member (any spelling the scanner matches) being read, from its key (or the comma before it) to the end of its
  * value: every byte is looked at once, and the bytes are held as slices until the link is decided.
  */
 export class NextLinkMember {
@@ -72,7 +87,9 @@ export class NextLinkMember {
       }
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
         if (++this.#ws <= WS_MAX) continue
-        return phase === 'after' ? this.#end(chunk, from, i, false) : this.#abandon(chunk, from, i)
+        if (phase === 'after') return this.#end(chunk, from, i, false)
+        // Still valid JSON, and a client reads the link after it: never pass the member through unread.
+        throw new HostileAnswer('next_link_whitespace')
       }
       this.#ws = 0
       if (phase === 'colon') {

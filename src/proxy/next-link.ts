@@ -1,34 +1,50 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import { EscapedKeyCheck } from './escaped-key.js'
-import { NextLinkMember, type LinkRewriter, type MemberStep } from './next-link-member.js'
+import { HostileAnswer, NextLinkMember, type LinkRewriter, type MemberStep } from './next-link-member.js'
 
 export { HostileAnswer, type LinkRewriter } from './next-link-member.js'
 
 /** Bytes the scanner looked at, for tests that prove the work stays linear in the input. */
 export interface ScanWork { bytes: number }
 
-const KEY = Buffer.from('"@odata.nextLink"')
+/**
+ * The end of every nextLink key, lower-cased: `"@odata.nextLink"` and OData v4.0's `"odata.nextLink"`,
+ * in any ASCII case (PowerShell and Newtonsoft match property names case-insensitively). The scanner
+ * searches an ASCII-lower-cased copy of its input for it and then checks the `"` or `"@` before it.
+ */
+const KEY_TAIL = 'odata.nextlink"'
+/** the longest key, `"@odata.nextLink"` */
+const KEY_MAX = KEY_TAIL.length + 2
+const QUOTE = 0x22
+const AT = 0x40
 /** whitespace looked through before a member; beyond it the comma before it is not taken along */
 const WS_MAX = 64
 const COMMA = 0x2c
 const OPEN_BRACE = 0x7b
 
 /**
- * Finds every `"@odata.nextLink"` string member in JSON that arrives in pieces and hands out the bytes to
- * emit, with the value rewritten or the whole member removed. Each input byte is looked at a bounded
- * number of times whatever the chunking: only a short tail (a split key, a separator) is carried between
- * chunks, and a member being read is held as a list of slices, never concatenated again per chunk. In
- * valid JSON the key cannot occur inside another string: there its quotes would be escaped.
+ * Finds every nextLink string member (`"@odata.nextLink"` or `"odata.nextLink"`, any ASCII case) in JSON
+ * that arrives in pieces and hands out the bytes to emit, with the value rewritten or the whole member
+ * removed. Each input byte is looked at a bounded number of times whatever the chunking: only a short tail
+ * (a split key, a separator) is carried between chunks, and a member being read is held as a list of
+ * slices, never concatenated again per chunk. In valid JSON the key cannot occur inside another string:
+ * there its quotes would be escaped. A body that starts like UTF-16 or UTF-32 (a BOM, or a NUL in its
+ * first two bytes, as JSON text starts with an ASCII character) is refused: clients detect those
+ * encodings, and the scanner reads only UTF-8.
  */
 export class NextLinkScanner {
   #carry: Buffer = Buffer.alloc(0)
   #member: NextLinkMember | undefined
   readonly #escaped: EscapedKeyCheck
+  /** the body's first two bytes, for the UTF-16/32 sniff; -1 until seen */
+  #head = [-1, -1]
+  #seen = 0
   constructor (private readonly rewrite: LinkRewriter, private readonly work: ScanWork = { bytes: 0 }) {
     this.#escaped = new EscapedKeyCheck(work)
   }
 
   write (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
+    if (this.#seen < 2) this.#sniff(chunk)
     this.#escaped.check(chunk, final)
     let rest = chunk
     if (this.#member !== undefined) {
@@ -40,6 +56,12 @@ export class NextLinkScanner {
     this.#search(rest, emit, final)
   }
 
+  #sniff (chunk: Buffer): void {
+    for (let i = 0; i < chunk.length && this.#seen < 2; i++) this.#head[this.#seen++] = chunk[i] as number
+    const [a, b] = this.#head
+    if (a === 0 || b === 0 || (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff)) throw new HostileAnswer('charset')
+  }
+
   /** Emits what a finished member gives; false while the member still needs more input. */
   #finish (step: MemberStep, emit: (b: Buffer) => void): boolean {
     if (step.out === undefined) return false
@@ -49,25 +71,28 @@ export class NextLinkScanner {
   }
 
   #search (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
-    let buf = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk])
+    const buf = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk])
+    // One lower-cased copy per write (latin1 keeps one character per byte), searched from `from` on.
+    const lower = asciiLower(buf)
     // The carry was searched already, except for a key that may begin in its last bytes.
-    let from = Math.max(0, this.#carry.length - (KEY.length - 1))
+    let from = Math.max(0, this.#carry.length - (KEY_MAX - 1))
+    /** bytes before `pos` are emitted or held by a member */
+    let pos = 0
     this.#carry = Buffer.alloc(0)
     for (;;) {
-      const at = buf.indexOf(KEY, from)
-      this.work.bytes += (at === -1 ? buf.length : at + KEY.length) - from
-      from = 0
-      if (at === -1) {
+      const key = findKey(buf, lower, from, pos)
+      this.work.bytes += (key === undefined ? buf.length : key.end) - from
+      if (key === undefined) {
         // Keep a tail that could start a split key, or a separator a removal would take with it.
-        const keep = final ? 0 : carryLength(buf, this.work)
-        if (buf.length - keep > 0) emit(buf.subarray(0, buf.length - keep))
+        const keep = final ? 0 : Math.min(buf.length - pos, carryLength(buf, this.work))
+        if (buf.length - keep > pos) emit(buf.subarray(pos, buf.length - keep))
         this.#carry = buf.subarray(buf.length - keep)
         return
       }
-      const { start, separator, opener } = memberStart(buf, at, this.work)
-      if (start > 0) emit(buf.subarray(0, start))
-      const member = new NextLinkMember(this.rewrite, { separator, opener, raw: buf.subarray(start, at + KEY.length) })
-      const after = buf.subarray(at + KEY.length)
+      const { start, separator, opener } = memberStart(buf, key.at, pos, this.work)
+      if (start > pos) emit(buf.subarray(pos, start))
+      const member = new NextLinkMember(this.rewrite, { separator, opener, raw: buf.subarray(start, key.end) })
+      const after = buf.subarray(key.end)
       const step = member.feed(after, final)
       this.work.bytes += step.used
       if (step.out === undefined) {
@@ -75,23 +100,40 @@ export class NextLinkScanner {
         return
       }
       if (step.out.length > 0) emit(step.out)
-      buf = after.subarray(step.used)
+      pos = key.end + step.used
+      from = pos
     }
   }
 }
 
+function asciiLower (buf: Buffer): string {
+  return buf.toString('latin1').toLowerCase()
+}
+
+/** The next nextLink key at or after `from` that begins at or after `pos`: its opening quote and its end. */
+function findKey (buf: Buffer, lower: string, from: number, pos: number): { at: number, end: number } | undefined {
+  let p = lower.indexOf(KEY_TAIL, from)
+  while (p !== -1) {
+    const end = p + KEY_TAIL.length
+    if (p - 1 >= pos && buf[p - 1] === QUOTE) return { at: p - 1, end }
+    if (p - 2 >= pos && buf[p - 1] === AT && buf[p - 2] === QUOTE) return { at: p - 2, end }
+    p = lower.indexOf(KEY_TAIL, p + 1)
+  }
+  return undefined
+}
+
 /** Where the held member begins: at a preceding comma (so a removal can take it along) or at the key. */
-function memberStart (buf: Buffer, at: number, work: ScanWork): { start: number, separator: boolean, opener: boolean } {
+function memberStart (buf: Buffer, at: number, pos: number, work: ScanWork): { start: number, separator: boolean, opener: boolean } {
   let i = at - 1
-  while (i >= 0 && at - i <= WS_MAX && isSpace(buf[i] as number)) i--
+  while (i >= pos && at - i <= WS_MAX && isSpace(buf[i] as number)) i--
   work.bytes += at - i
-  if (i >= 0 && buf[i] === COMMA) return { start: i, separator: true, opener: false }
-  return { start: at, separator: false, opener: i >= 0 && buf[i] === OPEN_BRACE }
+  if (i >= pos && buf[i] === COMMA) return { start: i, separator: true, opener: false }
+  return { start: at, separator: false, opener: i >= pos && buf[i] === OPEN_BRACE }
 }
 
 /** What to carry into the next chunk: a split key's first bytes and the `,` or `{` before them. */
 function carryLength (buf: Buffer, work: ScanWork): number {
-  const split = Math.min(buf.length, KEY.length - 1)
+  const split = Math.min(buf.length, KEY_MAX - 1)
   return Math.max(structuralTail(buf, buf.length, work), split + structuralTail(buf, buf.length - split, work))
 }
 
@@ -107,23 +149,32 @@ function isSpace (c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 }
 
-/** Streams JSON through, rewriting or removing the string value of every `"@odata.nextLink"` member. */
+/** Streams JSON through, rewriting or removing the string value of every nextLink member. */
 export class NextLinkTransform extends Transform {
   readonly #scanner: NextLinkScanner
-  readonly #emit = (b: Buffer): void => { this.push(b) }
+  /** a write's output, pushed only once the write is accepted: a chunk that fails the answer sends nothing of itself */
+  readonly #pending: Buffer[] = []
+  readonly #emit = (b: Buffer): void => { this.#pending.push(b) }
 
   constructor (rewrite: LinkRewriter, work?: ScanWork) {
     super()
     this.#scanner = new NextLinkScanner(rewrite, work)
   }
 
+  #release (): void {
+    for (const b of this.#pending) this.push(b)
+    this.#pending.length = 0
+  }
+
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       this.#scanner.write(chunk, this.#emit, false)
     } catch (err) {
+      this.#pending.length = 0
       done(err as Error)
       return
     }
+    this.#release()
     done()
   }
 
@@ -131,17 +182,18 @@ export class NextLinkTransform extends Transform {
     try {
       this.#scanner.write(Buffer.alloc(0), this.#emit, true)
     } catch (err) {
+      this.#pending.length = 0
       done(err as Error)
       return
     }
+    this.#release()
     done()
   }
 }
 
 /** The same rewrite on a whole body in memory; returns `body` itself when it holds no nextLink. */
 export function rewriteNextLinks (body: Buffer, rewrite: LinkRewriter): Buffer {
-  if (body.indexOf(KEY) === -1 && body.indexOf('\\u') === -1) return body
   const parts: Buffer[] = []
   new NextLinkScanner(rewrite).write(body, (b) => parts.push(b), true)
-  return Buffer.concat(parts)
+  return parts.length === 1 && parts[0]!.length === body.length ? body : Buffer.concat(parts)
 }

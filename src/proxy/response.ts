@@ -29,7 +29,10 @@ const CODECS: Record<string, Codec> = {
   br: { decode: createBrotliDecompress, encode: () => createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } }) }
 }
 
-const JSON_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\b/i
+/** the charset parameter of a Content-Type, quoted or not */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i
+/** charsets whose bytes the scanner reads as they are (every us-ascii text is UTF-8) */
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii'])
 /**
  * Uncompressed JSON answers of a declared length up to this size are read whole, rewritten in one pass
  * and sent with a length: most Defender answers are a page of this size, and a chain of stream stages
@@ -40,15 +43,33 @@ const WHOLE_BODY_MAX = 256 * 1024
 const HOLD_MAX = 256 * 1024
 
 /**
- * Sends Defender's answer to the caller as a stream; JSON bodies pass through the nextLink rewriter
+ * Sends Defender's answer to the caller as a stream; every body passes through the nextLink rewriter
  * (decompressed, within the inflate limits, and compressed again around it when Defender compressed them).
+ *
+ * Every body, whatever its Content-Type: clients parse an answer as JSON without looking at its type
+ * (Python's `response.json()`, PowerShell's Invoke-RestMethod on text), and the Defender API serves no
+ * binary content through the gateway (downloads come from storage hosts by their own links). The scanner
+ * changes only bytes of a nextLink member, so a body without one passes byte for byte. An answer the
+ * scanner cannot read is refused, never passed on unread: a Content-Encoding other than identity or one
+ * known coding (stacked or unknown codings), or a charset other than UTF-8 (declared, or sniffed from the
+ * first bytes by the scanner).
  */
 export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, body: Readable, headers: Record<string, unknown>, options: ResponseOptions): void {
-  const type = String(headers['content-type'] ?? '')
-  const encoding = String(headers['content-encoding'] ?? 'identity').trim().toLowerCase()
-  const codec = CODECS[encoding]
-  if (request.method === 'HEAD' || !JSON_TYPE.test(type) || (codec === undefined && encoding !== 'identity')) {
+  if (request.method === 'HEAD') {
     reply.send(body)
+    return
+  }
+  const type = String(headers['content-type'] ?? '')
+  const encoding = String(headers['content-encoding'] ?? '').trim().toLowerCase()
+  const codec = CODECS[encoding]
+  const charset = CHARSET.exec(type)?.[1]?.toLowerCase()
+  const unreadable = codec === undefined && encoding !== 'identity' && encoding !== ''
+    ? 'content_encoding'
+    : charset !== undefined && !UTF8_CHARSETS.has(charset) ? 'charset' : undefined
+  if (unreadable !== undefined) {
+    body.destroy()
+    options.metrics.answersRefused.inc({ reason: unreadable })
+    refuseAnswer(request, reply, new HostileAnswer(unreadable))
     return
   }
   const rewrite = linkRewriter(request, options)
@@ -63,7 +84,11 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
   }
   reply.removeHeader('content-length')
   if (codec === undefined) {
-    reply.send(pipeline([body, ...inner] as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, { committed: true })))
+    // Committed at the first byte for the caller: an answer refused before it (a body that starts like
+    // UTF-16, say) still becomes a clean 502, and the rest streams as it comes.
+    const sending = { committed: false }
+    const out = pipeline([body, ...inner] as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, sending)) as unknown as Readable
+    sendOnceCommitted(reply, out, sending, 1)
     return
   }
   const guard = new InflateGuard(options.inflate, (inflated) => options.metrics.inflatedBytes.inc(inflated))
@@ -89,11 +114,11 @@ function linkRewriter (request: FastifyRequest, options: ResponseOptions): LinkR
 }
 
 /**
- * Holds a compressed answer back until HOLD_MAX bytes of it are ready for the caller (or all of it), so
+ * Holds a compressed answer back until `holdMax` bytes of it are ready for the caller (or all of it), so
  * that a decompression bomb, whose output stays small while it inflates, is refused with a clean 502
  * instead of a cut-off body. A small answer is sent whole, with its length.
  */
-function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { committed: boolean }): void {
+function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { committed: boolean }, holdMax = HOLD_MAX): void {
   const early: Buffer[] = []
   let held = 0
   const abandon = (): void => { if (!sending.committed) out.destroy() }
@@ -112,7 +137,7 @@ function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { commi
   const collect = (chunk: Buffer): void => {
     early.push(chunk)
     held += chunk.length
-    if (held >= HOLD_MAX) commit(false)
+    if (held >= holdMax) commit(false)
   }
   const ended = (): void => { commit(true) }
   out.on('data', collect)
@@ -145,7 +170,7 @@ function refuseAnswer (request: FastifyRequest, reply: FastifyReply, err: Error)
   for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
   const region = request.gw.region?.name ?? 'unknown'
   reply.send(new GatewayError('UpstreamUnavailable', err instanceof InflateRefused || err instanceof HostileAnswer
-    ? `Defender (region ${region}) sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : 'a malformed @odata.nextLink'}); retry later.`
+    ? `Defender (region ${region}) sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : err.detail}); retry later.`
     : `Defender (region ${region}) broke off its answer; retry later.`))
 }
 

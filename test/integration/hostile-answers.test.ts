@@ -181,3 +181,157 @@ t.test('regression: decompression bomb, byte limit (upstream.maxInflatedBytes)',
   t.teardown(async () => { await capped.close() })
   for (const encoding of ['gzip', 'br'] as const) await expectRefused(t, capped, encoding, bomb(encoding, 64 * 1024 * 1024), 2 * 1024 * 1024)
 })
+
+// ---- Answers a client would read a link from although the rewriter did not look (fail closed) ----
+
+const EVIL_LINK = `https://evil.example/api/alerts?$skip=3&sig=${MARK}`
+
+/** `form` as in answer(), with the page's bytes given and the headers overridden (null: header left out). */
+function deliver (form: Form, body: Buffer, headers: Record<string, string | null> = {}): DefenderFault {
+  const base: Record<string, string> = { 'content-type': JSON_TYPE }
+  let bytes = body
+  if (form === 'gzip') { base['content-encoding'] = 'gzip'; bytes = gzipSync(body) }
+  if (form === 'br') { base['content-encoding'] = 'br'; bytes = brotliCompressSync(body) }
+  if (form === 'small') base['content-length'] = String(body.length)
+  for (const [k, v] of Object.entries(headers)) { if (v === null) Reflect.deleteProperty(base, k); else base[k] = v }
+  return { kind: 'answer', headers: base, body: bytes, ...(form === 'dribbled' ? { writeBytes: 2 } : {}) }
+}
+
+/** The page's JSON text with `member` (raw JSON text) as its last member, padded like page(). */
+function pageWith (form: Form, member: string): Buffer {
+  const pad = form === 'large' ? 'x'.repeat(300 * 1024) : 'one'
+  return Buffer.from(`{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#Alerts","value":[{"id":"da1","title":"${pad}"},{"id":"da2","title":"two"}],${member}}`)
+}
+
+/** Nothing of the link reaches the caller: a clean 502 (counted with `reason`) while nothing was sent, else a cut body. */
+async function expectRefusedOrCut (t: Test, form: Form, fault: DefenderFault, reason: string): Promise<void> {
+  setFault(world, fault)
+  const before = await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason })
+  const raw = await fetchRaw(world).catch(() => undefined)
+  if (raw !== undefined && raw.status === 502) {
+    t.equal(JSON.parse(raw.body.toString()).error.code, 'UpstreamUnavailable', `${form}: 502 in Defender's error shape`)
+    t.equal(await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason }), before + 1, `${form}: counted as ${reason}`)
+    return
+  }
+  t.not(form, 'small', 'small: nothing was sent yet, so the answer must be a 502')
+  t.not(form, 'gzip', 'gzip: held back, so the answer must be a 502')
+  t.not(form, 'br', 'br: held back, so the answer must be a 502')
+  const text = raw === undefined ? 'connection reset' : (() => { try { return decoded(raw) } catch { return 'undecodable' } })()
+  t.throws(() => JSON.parse(text), `${form}: already streaming, the caller gets no parsable answer`)
+}
+
+t.test('(a) whitespace beyond the bound around a nextLink\'s colon fails the answer (valid JSON a client reads)', async (t) => {
+  const members = [
+    `"@odata.nextLink"${' '.repeat(65)}:"${EVIL_LINK}"`,
+    `"@odata.nextLink":${' '.repeat(65)}"${EVIL_LINK}"`,
+    `"@odata.nextLink"${'\n\t'.repeat(40)}:${'\r\n'.repeat(40)}"${EVIL_LINK}"`,
+    `"@odata.next\\u004cink"${' '.repeat(65)}:"${EVIL_LINK}"`,
+    `"@odata.NextLink":${' '.repeat(5000)}"${EVIL_LINK}"`
+  ]
+  for (const member of members) {
+    t.equal(JSON.parse(pageWith('small', member).toString())['@odata.nextLink'] ?? JSON.parse(pageWith('small', member).toString())['@odata.NextLink'], EVIL_LINK, 'a parser reads the link')
+    for (const form of FORMS) await expectRefusedOrCut(t, form, deliver(form, pageWith(form, member)), 'next_link_whitespace')
+  }
+  setFault(world, undefined)
+})
+
+t.test('(b) every answer body is scanned, whatever its Content-Type (clients parse JSON regardless of it)', async (t) => {
+  for (const type of ['text/plain', 'text/json', null, 'application/octet-stream', 'application/x-ndjson', 'text/html; charset=utf-8']) {
+    for (const form of FORMS) {
+      setFault(world, deliver(form, page(EVIL_LINK, form === 'large' ? 300 * 1024 : 0), { 'content-type': type }))
+      const before = await counter(world, 'defender_gateway_next_links_removed_total', { reason: 'unknown_host' })
+      const raw = await fetchRaw(world)
+      t.equal(raw.status, 200, `${type} ${form}: the page still arrives`)
+      const text = decoded(raw)
+      t.notOk(text.includes('evil.example'), `${type} ${form}: the link is removed`)
+      t.equal(JSON.parse(text).value.length, 2 + (form === 'large' ? 1 : 0), `${type} ${form}: the rest is intact`)
+      t.equal(await counter(world, 'defender_gateway_next_links_removed_total', { reason: 'unknown_host' }), before + 1, `${type} ${form}: counted`)
+    }
+  }
+  setFault(world, undefined)
+})
+
+t.test('(c) a Content-Encoding other than one known coding or identity fails the answer', async (t) => {
+  const body = page(EVIL_LINK)
+  const encodings: Array<[string, Buffer]> = [
+    ['gzip, gzip', gzipSync(gzipSync(body))],
+    ['identity, gzip', gzipSync(body)],
+    ['gzip, identity', gzipSync(body)],
+    ['gzip,br', brotliCompressSync(gzipSync(body))],
+    ['compress', body],
+    ['zstd', body],
+    ['x-custom', body]
+  ]
+  for (const [encoding, bytes] of encodings) {
+    for (const form of ['small', 'large', 'dribbled'] as Form[]) {
+      const fault = deliver(form, bytes, { 'content-encoding': encoding })
+      setFault(world, fault)
+      const before = await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason: 'content_encoding' })
+      const raw = await fetchRaw(world)
+      t.equal(raw.status, 502, `${encoding} ${form}: clean 502`)
+      t.equal(raw.headers['content-encoding'], undefined, `${encoding} ${form}: the coding is not passed on`)
+      t.equal(JSON.parse(raw.body.toString()).error.code, 'UpstreamUnavailable')
+      t.equal(await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason: 'content_encoding' }), before + 1, `${encoding} ${form}: counted`)
+    }
+  }
+  for (const encoding of ['identity', ' GZIP ', 'x-gzip']) {
+    setFault(world, deliver('small', encoding === 'identity' ? body : gzipSync(body), { 'content-encoding': encoding, 'content-length': null }))
+    const raw = await fetchRaw(world)
+    t.equal(raw.status, 200, `${encoding}: served`)
+    t.notOk(decoded({ ...raw, headers: { ...raw.headers, 'content-encoding': raw.headers['content-encoding'] === 'x-gzip' ? 'gzip' : raw.headers['content-encoding'] } }).includes('evil.example'), `${encoding}: link removed`)
+  }
+  setFault(world, undefined)
+})
+
+t.test('(d) an answer in a charset other than UTF-8 fails the answer (declared or sniffed)', async (t) => {
+  const utf16 = (form: Form): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(page(EVIL_LINK, form === 'large' ? 300 * 1024 : 0).toString(), 'utf16le')])
+  for (const charset of ['utf-16', 'UTF-16LE', '"utf-16"', 'iso-8859-1', 'utf-7']) {
+    for (const form of FORMS) {
+      const fault = deliver(form, utf16(form), { 'content-type': `application/json; charset=${charset}` })
+      setFault(world, fault)
+      const before = await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason: 'charset' })
+      const raw = await fetchRaw(world)
+      t.equal(raw.status, 502, `${charset} ${form}: clean 502`)
+      t.equal(await counter(world, 'defender_gateway_upstream_answers_refused_total', { reason: 'charset' }), before + 1, `${charset} ${form}: counted`)
+    }
+  }
+  // No charset declared (or a wrong one): a client may still detect UTF-16/32 from the first bytes.
+  for (const [, bytes] of [['utf-16le with BOM', utf16], ['utf-16be without BOM', (f: Form) => Buffer.from(page(EVIL_LINK, f === 'large' ? 300 * 1024 : 0).toString(), 'utf16le').swap16()]] as Array<[string, (f: Form) => Buffer]>) {
+    for (const type of [null, 'application/json', 'application/json; charset=utf-8']) {
+      for (const form of FORMS) await expectRefusedOrCut(t, form, deliver(form, bytes(form), { 'content-type': type }), 'charset')
+    }
+  }
+  for (const charset of ['utf-8', 'UTF8', 'us-ascii', '"utf-8"']) {
+    setFault(world, deliver('small', page(EVIL_LINK), { 'content-type': `application/json; charset=${charset}` }))
+    const raw = await fetchRaw(world)
+    t.equal(raw.status, 200, `${charset}: served`)
+    t.notOk(decoded(raw).includes('evil.example'), `${charset}: link removed`)
+  }
+  setFault(world, undefined)
+})
+
+t.test('(e) a nextLink key in another case, or spelled odata.nextLink (OData v4.0), is checked like the plain one', async (t) => {
+  for (const key of ['@odata.NextLink', 'odata.nextLink', '@ODATA.NEXTLINK', 'Odata.NextLink', '@Odata.nextlink']) {
+    for (const form of FORMS) {
+      setFault(world, deliver(form, pageWith(form, `"${key}":"${EVIL_LINK}"`)))
+      const before = await counter(world, 'defender_gateway_next_links_removed_total', { reason: 'unknown_host' })
+      const raw = await fetchRaw(world)
+      t.equal(raw.status, 200, `${key} ${form}: the page still arrives`)
+      const text = decoded(raw)
+      t.notOk(text.includes('evil.example'), `${key} ${form}: the link is removed`)
+      t.equal(JSON.parse(text).value.length, 2, `${key} ${form}: the rest is intact`)
+      t.equal(await counter(world, 'defender_gateway_next_links_removed_total', { reason: 'unknown_host' }), before + 1, `${key} ${form}: counted`)
+    }
+    setFault(world, answer('small', undefined))
+  }
+  for (const form of FORMS) {
+    setFault(world, deliver(form, pageWith(form, '"odata.NEXTlink":"https://api.securitycenter.microsoft.com/api/alerts?$skip=3"')))
+    const raw = await fetchRaw(world)
+    t.equal(JSON.parse(decoded(raw))['odata.NEXTlink'], `${world.url}/tenants/${TENANT_A}/api/alerts?$skip=3`, `${form}: a Defender link under another spelling is rewritten`)
+  }
+  // Escaped and in another case: refused like the escaped plain key.
+  for (const key of ['@odata.Next\\u004cink', 'odata.next\\u004cink']) {
+    await expectRefusedOrCut(t, 'small', deliver('small', pageWith('small', `"${key}":"${EVIL_LINK}"`)), 'next_link_key')
+  }
+  setFault(world, undefined)
+})

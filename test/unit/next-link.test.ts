@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { NextLinkScanner, NextLinkTransform, rewriteNextLinks, type LinkRewriter, type ScanWork } from '../../src/proxy/next-link.js'
@@ -153,4 +153,75 @@ t.test('escapes elsewhere pass: in values, in other keys, in long strings', asyn
   t.equal(await through([body]), body)
   t.equal(rewriteNextLinks(Buffer.from(body), rewrite).toString(), body)
   t.equal(await through(Array.from(Buffer.from(body), (b) => Buffer.from([b]))), body)
+})
+
+/** Refused with `reason` whole, at every split and one byte at a time. */
+async function refusedEverywhere (t: Test, body: string, reason: string): Promise<void> {
+  const bytes = Buffer.from(body)
+  t.throws(() => rewriteNextLinks(bytes, rewrite), { name: 'HostileAnswer', reason }, 'whole')
+  let refused = 0
+  for (let i = 0; i <= bytes.length; i++) {
+    await through([bytes.subarray(0, i), bytes.subarray(i)]).then(() => {}, (err: { reason?: string }) => { if (err.reason === reason) refused++ })
+  }
+  t.equal(refused, bytes.length + 1, 'refused at every split')
+  await t.rejects(through(Array.from(bytes, (b) => Buffer.from([b]))), { name: 'HostileAnswer', reason }, 'refused one byte at a time')
+}
+
+t.test('(a) whitespace beyond the bound around a nextLink member fails the answer, never passes it through', async (t) => {
+  const bodies = [
+    `{"value":[1],"@odata.nextLink"${' '.repeat(65)}:"${EVIL}"}`,
+    `{"value":[1],"@odata.nextLink":${' '.repeat(65)}"${EVIL}"}`,
+    `{"value":[1],"@odata.nextLink"${'\r\n\t '.repeat(17)}: "${EVIL}"}`,
+    `{"value":[1],"odata.NextLink":${' '.repeat(2000)}"${EVIL}"}`,
+    `{"value":[1],"@odata.next\\u004cink"${' '.repeat(65)}:"${EVIL}"}`
+  ]
+  for (const body of bodies) {
+    t.match(Object.values(JSON.parse(body)), [[1], EVIL], 'a parser reads the link')
+    await refusedEverywhere(t, body, 'next_link_whitespace')
+  }
+  // Up to the bound the member is read and the link removed.
+  const outs = await everySplit(`{"value":[1],"@odata.nextLink"${' '.repeat(64)}:${' '.repeat(64)}"${EVIL}"}`)
+  t.equal(outs.size, 1)
+  t.same(JSON.parse([...outs][0] as string), { value: [1] })
+})
+
+t.test('(e) nextLink keys in any ASCII case and spelled odata.nextLink are rewritten or removed, at every split', async (t) => {
+  for (const key of ['@odata.NextLink', 'odata.nextLink', '@ODATA.NEXTLINK', 'Odata.Nextlink', '@oData.nextLINK']) {
+    const outs = await everySplit(`{"a":1, "${key}" : "${EVIL}","value":[{"${key}":"${GOOD}"}]}`)
+    t.equal(outs.size, 1, `${key}: every chunking gives the same bytes`)
+    t.same(JSON.parse([...outs][0] as string), { a: 1, value: [{ [key]: GOOD_OUT }] }, key)
+  }
+  // Not keys a client reads as the nextLink: passed through.
+  const other = '{"x@odata.nextLink":"https://evil.example/api","@odata.nextLinks":"https://evil.example/api","k":"odata.nextLink"}'
+  t.equal(await through([other]), other)
+  for (const key of ['@odata.Next\\u004cink', 'odata.next\\u004cink', '\\u006fdata.NEXTLINK']) {
+    await refusedEverywhere(t, `{"value":[1],"${key}":"${EVIL}"}`, 'next_link_key')
+  }
+})
+
+t.test('(d) a body that starts like UTF-16 or UTF-32 fails the answer (clients detect those; the scanner reads UTF-8)', async (t) => {
+  const json = `{"value":[1],"@odata.nextLink":"${EVIL}"}`
+  const forms: Array<[string, Buffer]> = [
+    ['utf-16le with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')])],
+    ['utf-16le', Buffer.from(json, 'utf16le')],
+    ['utf-16be', Buffer.from(json, 'utf16le').swap16()],
+    ['utf-16be with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(json, 'utf16le').swap16()])],
+    ['utf-32le', Buffer.concat(Array.from(json, (c) => Buffer.from([c.charCodeAt(0), 0, 0, 0])))]
+  ]
+  for (const [name, bytes] of forms) {
+    t.throws(() => rewriteNextLinks(bytes, rewrite), { name: 'HostileAnswer', reason: 'charset' }, name)
+    await t.rejects(through(Array.from(bytes, (b) => Buffer.from([b]))), { name: 'HostileAnswer', reason: 'charset' }, `${name}, one byte at a time`)
+  }
+  const bom8 = `\ufeff${json}`
+  t.same(JSON.parse((await through([bom8])).replace(/^\ufeff/, '')), { value: [1] }, 'a UTF-8 BOM is UTF-8')
+})
+
+t.test('a write that fails the answer sends nothing of itself (so an answer refused in its first chunk can still be a 502)', async (t) => {
+  const transform = new NextLinkTransform(rewrite)
+  const seen: Buffer[] = []
+  transform.on('data', (b: Buffer) => seen.push(b))
+  const failed = new Promise<Error>((resolve) => transform.once('error', resolve))
+  transform.write(Buffer.from(`{"value":[1],"@odata.nextLink":${' '.repeat(65)}"${EVIL}"}`))
+  t.match(await failed, { name: 'HostileAnswer', reason: 'next_link_whitespace' })
+  t.same(seen, [], 'nothing emitted')
 })
