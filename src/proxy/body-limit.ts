@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
+import { readBoundedBody } from '../pipeline/bounded-body.js'
 
 /** Raised when the body is larger than server.bodyLimitBytes, declared or counted. */
 export class BodyTooLarge extends GatewayError {
@@ -44,39 +45,21 @@ export function installBodyBuffering (app: FastifyInstance, options: BodyOptions
 }
 
 function readWhole (request: FastifyRequest, payload: Readable, options: BodyOptions, done: Done): void {
-  const chunks: Buffer[] = []
-  let size = 0
-  let settled = false
-  const finish = (err: Error | null): void => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
+  const abort = readBoundedBody(payload, {
+    limit: options.limit,
+    idleTimeoutMs: options.idleTimeoutMs,
+    refusals: {
+      tooLarge: () => new BodyTooLarge(options.limit),
+      idle: () => {
+        options.idle()
+        return new BodyTimeout(`No byte of the request body arrived for ${options.idleTimeoutMs} ms (server.bodyIdleTimeoutMs)`)
+      },
+      brokeOff: () => new GatewayError('BadRequest', 'The caller broke off its request body.')
+    }
+  }, (err, body) => {
     request.gw.abortBody = undefined
-    if (err === null) {
-      done(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size))
-      return
-    }
-    // Stop reading; the error answer says Connection: close (src/pipeline/errors.ts).
-    payload.pause()
-    done(err)
-  }
-  const timer = setTimeout(() => {
-    options.idle()
-    finish(new BodyTimeout(`No byte of the request body arrived for ${options.idleTimeoutMs} ms (server.bodyIdleTimeoutMs)`))
-  }, options.idleTimeoutMs)
-  payload.on('data', (chunk: Buffer) => {
-    if (settled) return
-    size += chunk.length
-    if (size > options.limit) {
-      finish(new BodyTooLarge(options.limit))
-      return
-    }
-    chunks.push(chunk)
-    timer.refresh()
+    done(err, body)
   })
-  payload.once('end', () => finish(null))
-  payload.once('error', () => finish(new GatewayError('BadRequest', 'The caller broke off its request body.')))
-  payload.once('close', () => finish(new GatewayError('BadRequest', 'The caller broke off its request body.')))
   // The request deadline (src/proxy/guards.ts) ends a body that is still arriving through this.
-  request.gw.abortBody = finish
+  request.gw.abortBody = abort
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { readBoundedBody } from '../pipeline/bounded-body.js'
 import { OAuthError } from './oauth-errors.js'
 
 export interface TokenGuardOptions {
@@ -77,36 +78,18 @@ function tooLarge (limit: number): OAuthError {
 }
 
 function readBounded (request: FastifyRequest, payload: Readable, options: TokenGuardOptions, done: Done): void {
-  const chunks: Buffer[] = []
-  let size = 0
-  let settled = false
-  const finish = (err: Error | null): void => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
+  const abort = readBoundedBody(payload, {
+    limit: options.bodyLimit,
+    idleTimeoutMs: options.idleTimeoutMs,
+    refusals: {
+      tooLarge: () => tooLarge(options.bodyLimit),
+      idle: () => new OAuthError('timeout', `No byte of the request body arrived for ${options.idleTimeoutMs} ms (server.bodyIdleTimeoutMs).`),
+      brokeOff: () => new OAuthError('invalid_request', 'The caller broke off its request body.')
+    }
+  }, (err, body) => {
     aborts.delete(request)
-    if (err === null) {
-      done(null, Buffer.concat(chunks, size).toString('utf8'))
-      return
-    }
-    payload.pause()
-    done(err)
-  }
-  const timer = setTimeout(() => {
-    finish(new OAuthError('timeout', `No byte of the request body arrived for ${options.idleTimeoutMs} ms (server.bodyIdleTimeoutMs).`))
-  }, options.idleTimeoutMs)
-  payload.on('data', (chunk: Buffer) => {
-    if (settled) return
-    size += chunk.length
-    if (size > options.bodyLimit) {
-      finish(tooLarge(options.bodyLimit))
-      return
-    }
-    chunks.push(chunk)
-    timer.refresh()
+    if (err !== null) done(err)
+    else done(null, (body ?? Buffer.alloc(0)).toString('utf8'))
   })
-  payload.once('end', () => finish(null))
-  payload.once('error', () => finish(new OAuthError('invalid_request', 'The caller broke off its request body.')))
-  payload.once('close', () => finish(new OAuthError('invalid_request', 'The caller broke off its request body.')))
-  aborts.set(request, finish)
+  aborts.set(request, abort)
 }
