@@ -17,6 +17,7 @@ import { createGatewayTokens } from './tokens/wiring.js'
 import { createSharedState } from './redis/shared-state.js'
 import type { TokenSource } from './tokens/types.js'
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js'
+import { createProcessMetrics } from './observability/process-metrics.js'
 import { createLogger } from './observability/logger.js'
 import { buildAdminApp } from './admin/admin-app.js'
 import { createAdmit } from './pipeline/admit.js'
@@ -125,6 +126,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const inFlightLimits = { perClient: config.server.maxInFlightPerClient, perTenant: config.server.maxInFlightPerTenant }
   const inFlight = createInFlight(inFlightLimits)
   const overload = createOverloadMetrics(metrics.registry, inFlight.total)
+  const processMetrics = createProcessMetrics(metrics.registry)
   let ready = false
   let draining = false
   const admit = createAdmit({ policy, draining: () => draining })
@@ -238,6 +240,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       await closeGracefully(app.server, () => app.close())
       await admin.close()
       regions.close()
+      processMetrics.close()
       tokens.close()
       await shared.close()
     }
