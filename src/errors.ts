@@ -5,6 +5,8 @@ export const ERROR_STATUS = {
   TenantNotAllowed: 403,
   PermissionNotAllowed: 403,
   UnknownRoute: 403,
+  /** admin API: the tenant (or other named thing) asked about is not in the config */
+  NotFound: 404,
   PermissionNotGranted: 403,
   TenantNotOnboarded: 403,
   MethodNotAllowed: 405,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { renderError } from '../errors.js'
+import { ERROR_STATUS, renderError } from '../errors.js'
 import type { PolicyHolder } from '../pipeline/policy-state.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import { TokenError, type TenantToken, type TokenProvider } from '../tokens/types.js'
@@ -61,6 +61,8 @@ function errorOf (err: unknown): { errorClass: string, error: string } {
   return { errorClass: err instanceof TokenError ? err.kind : 'error', error: err instanceof Error ? err.message : String(err) }
 }
 
+/** 404 in Defender's error shape, with the request id, like every other answer of the gateway. */
 async function notConfigured (reply: import('fastify').FastifyReply, ref: string, id: string): Promise<void> {
-  await reply.code(404).type('application/json; charset=utf-8').send(renderError('TenantNotAllowed', `Tenant '${ref}' is not in the config.`, id))
+  await reply.code(ERROR_STATUS.NotFound).type('application/json; charset=utf-8').header('x-request-id', id)
+    .send(renderError('NotFound', `Tenant '${ref}' is not in the config: use the id or name of an entry of tenants:.`, id))
 }

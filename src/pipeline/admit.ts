@@ -72,10 +72,11 @@ export function createAdmit (deps: AdmitDeps) {
     state.upstreamPath = target.upstreamPath
     state.query = target.query
     const tenant = policy.tenants.get(target.tenantRef)
-    const decision = authorise(client, tenant, target.tenantRef, route)
+    const decision = authorise(client, tenant, target.tenantWritten, route)
     if (!decision.allowed) return new GatewayError(decision.code, decision.message)
     state.tenantId = tenant?.id
     state.tenantRef = target.tenantRef
+    state.tenantWritten = target.tenantWritten
     state.permission = decision.permission
     return undefined
   }

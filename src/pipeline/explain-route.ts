@@ -26,7 +26,7 @@ export function registerExplain (app: FastifyInstance, deps: ExplainDeps): void 
     const ref = request.params.tenant.toLowerCase()
     const tenant = policy.tenants.get(ref)
     if (tenant === undefined || !(client.tenants.has('*') || client.tenants.has(tenant.id))) {
-      throw new GatewayError('TenantNotAllowed', `client '${client.name}' may not use tenant '${ref}'`)
+      throw new GatewayError('TenantNotAllowed', `Client '${client.name}' may not use tenant '${request.params.tenant}': it is not a configured tenant in the client's tenants list.`)
     }
     request.gw.tenantId = tenant.id
     const answer = explain(client, tenant, policy.routes)

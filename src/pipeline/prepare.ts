@@ -41,9 +41,10 @@ export function createPrepare (deps: PrepareDeps) {
       throw tokenFailure(err, tenantId, deps.consentUrl(tenantId))
     }
     if (!grantedByRoles(token.roles, route)) {
+      const named = state.tenantWritten ?? tenantId
       throw new GatewayError('PermissionNotGranted',
-        `Tenant ${tenantId} has not granted the gateway's app ${state.permission ?? route.permissions[0]}. ` +
-        `A tenant admin can grant it at ${deps.consentUrl(tenantId)}`)
+        `Tenant '${named}' (${tenantId}) has not granted the gateway's app ${state.permission ?? route.permissions[0]}. ` +
+        `A tenant admin can grant it at ${deps.consentUrl(tenantId)}; GET /tenants/${named}/explain?consent=check shows what it granted.`)
     }
     state.token = token
     const [region, ...fallbacks] = deps.regions.rank(deps.policy.current.tenants.get(tenantId)?.regions)

@@ -9,6 +9,8 @@ export interface RequestState {
   tenantId?: string
   /** the tenant as the caller named it (id or alias, lowercase): rewritten links keep it */
   tenantRef?: string
+  /** the tenant exactly as the caller wrote it, for refusal messages */
+  tenantWritten?: string
   /** the caller used Defender's own layout (`/api/...` with a gateway token): links keep that layout */
   rootLayout?: boolean
   route?: RouteSpec

@@ -6,6 +6,8 @@ export const MAX_QUERY_LENGTH = 8192
 export interface GatewayTarget {
   /** the tenant segment as given (GUID or alias), lowercased */
   readonly tenantRef: string
+  /** the tenant segment exactly as the caller wrote it, for messages */
+  readonly tenantWritten: string
   /** upstream path exactly as received after the tenant prefix, starting with '/api/' */
   readonly upstreamPath: string
   /** raw query string including '?', or '' */
@@ -54,7 +56,7 @@ export function parseTarget (rawUrl: string): TargetResult {
     segments.push(decoded)
   }
   if (tenantRef === '.' || tenantRef === '..') return fail('dot segment in path')
-  return { ok: true, target: { tenantRef: tenantRef.toLowerCase(), upstreamPath, query, segments } }
+  return { ok: true, target: { tenantRef: tenantRef.toLowerCase(), tenantWritten: tenantRef, upstreamPath, query, segments } }
 }
 
 function fail (reason: string): TargetResult {

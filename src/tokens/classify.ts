@@ -22,11 +22,20 @@ export function aadstsOf (err: MsalLikeError): number | undefined {
   return m === null ? undefined : Number(m[1])
 }
 
+/** What the token request itself saw, which msal's error hides: the host, its HTTP status, a socket error. */
+export interface AttemptContext {
+  readonly host: string
+  readonly status?: number
+  /** the network or TLS error text (ECONNREFUSED, a timeout, an untrusted certificate) */
+  readonly failure?: string
+}
+
 /**
  * Turns whatever msal threw into a TokenError whose message helps an operator and never carries a
- * secret: msal messages quote Entra's error description, which names codes, not credentials.
+ * secret: msal messages quote Entra's error description, which names codes, not credentials; the
+ * attempt's host, status and socket error say which host failed and why.
  */
-export function classify (err: unknown, tenantId: string): TokenError {
+export function classify (err: unknown, tenantId: string, attempt?: AttemptContext): TokenError {
   if (err instanceof TokenError) return err
   const e = (typeof err === 'object' && err !== null ? err : {}) as MsalLikeError
   const code = aadstsOf(e)
@@ -42,5 +51,11 @@ export function classify (err: unknown, tenantId: string): TokenError {
     'invalid-response': `Entra ID gave an unusable answer for tenant ${tenantId}`,
     'wrong-token': `Entra ID handed over a token of another tenant or resource for tenant ${tenantId}`
   }
-  return new TokenError(kind, `${what[kind]} (${detail.slice(0, 120)})`, code)
+  return new TokenError(kind, `${what[kind]} (${whyOf(detail, attempt).slice(0, 200)})`, code)
+}
+
+function whyOf (detail: string, attempt: AttemptContext | undefined): string {
+  if (attempt === undefined) return detail.slice(0, 120)
+  if (attempt.failure !== undefined) return `${attempt.host}: ${attempt.failure.slice(0, 150)}`
+  return `${attempt.host}${attempt.status === undefined ? '' : ` answered HTTP ${attempt.status}`}: ${detail.slice(0, 120)}`
 }

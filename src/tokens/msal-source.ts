@@ -24,10 +24,10 @@ export interface MsalSourceOptions {
   onCredentialRejected? (name: string): void
 }
 
-/** One msal client and the Retry-After of the last answer its token endpoint gave. */
+/** One msal client and what the last answer of its token endpoint (or the socket) said. */
 interface Client {
   readonly cca: ConfidentialClientApplication
-  readonly seen: { retryAfter: string | undefined }
+  readonly seen: { retryAfter?: string, status?: number, failure?: string }
 }
 
 /**
@@ -57,12 +57,17 @@ export function createMsalTokenSource (options: MsalSourceOptions): TokenSource 
 
   const newClient = (index: number, tenantId: string): Client => {
     const seen: Client['seen'] = { retryAfter: undefined }
-    // msal's errors drop the response headers; this wrapper keeps Retry-After for the tenant's backoff.
+    // msal's errors drop the response headers and the socket's error: this wrapper keeps Retry-After for
+    // the tenant's backoff, and the status or network error for the message (which host failed, and why).
     const networkClient: INetworkModule = {
       sendGetRequestAsync: shared.sendGetRequestAsync,
       async sendPostRequestAsync<T> (url: string, opts?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-        const response = await shared.sendPostRequestAsync<T>(url, opts)
+        const response = await shared.sendPostRequestAsync<T>(url, opts).catch((err: unknown) => {
+          seen.failure = err instanceof Error ? err.message : String(err)
+          throw err
+        })
         seen.retryAfter = response.headers['retry-after']
+        seen.status = response.status
         return response
       }
     }
@@ -83,7 +88,7 @@ export function createMsalTokenSource (options: MsalSourceOptions): TokenSource 
       }
       return { accessToken: result.accessToken, expiresOn: result.expiresOn.getTime() }
     } catch (err) {
-      const error = classify(err, tenantId)
+      const error = classify(err, tenantId, { host, ...client.seen })
       const retryAfter = parseRetryAfter(client.seen.retryAfter, now())
       throw retryAfter === undefined ? error : error.withRetryAfter(retryAfter)
     }
