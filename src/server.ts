@@ -6,6 +6,7 @@ import { configPathFrom, type LoadedConfig } from './config/load.js'
 import { createLogger } from './observability/logger.js'
 import { checkConfig, consentUrl, keygen, load, loadSource, type Output } from './cli/commands.js'
 import { tenantStatus } from './cli/tenant-status.js'
+import { commandUsage, isCommand, programUsage, wantsHelp } from './cli/usage.js'
 import { runPrimary } from './cluster/primary.js'
 import { removedNames } from './config/reload-diff.js'
 import { isOurWorker, joinCluster, type ClusterMember } from './cluster/worker.js'
@@ -99,14 +100,19 @@ async function main (): Promise<void> {
   const command = args[0] !== undefined && !args[0].startsWith('-') ? args[0] : 'serve'
   const rest = command === 'serve' && args[0] !== 'serve' ? args : args.slice(1)
   const configFile = (): string => configPathFrom(rest, process.env)
+  if (wantsHelp(args) && isCommand(command)) {
+    // `--help` alone is about the program; `COMMAND --help` about that command.
+    io.out(args[0] === command ? commandUsage(command) : programUsage())
+    process.exit(0)
+  }
   switch (command) {
     case 'serve': return await serve(rest)
     case 'keygen': process.exit(keygen(flag(rest, '--client'), io)); break
-    case 'check-config': process.exit(checkConfig(positional(rest) ?? flag(rest, '--config'), process.env, io)); break
+    case 'check-config': process.exit(checkConfig(positional(rest) ?? flag(rest, '--config'), process.env, io, rest.includes('--without-secrets'))); break
     case 'consent-url': process.exit(consentUrl(positional(rest), configFile(), process.env, io)); break
     case 'tenant-status': process.exit(await tenantStatus(positional(rest), configFile(), process.env, io)); break
     default:
-      io.err(`unknown command '${command}'. Commands: serve (default), keygen --client NAME, check-config FILE, consent-url TENANT, tenant-status TENANT`)
+      io.err(`unknown command '${command}'.\n${programUsage()}`)
       process.exit(2)
   }
 }

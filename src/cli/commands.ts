@@ -26,16 +26,21 @@ export function keygen (client: string | undefined, io: Output): number {
   return 0
 }
 
-/** `check-config FILE`: every problem at once, exit 1 when there is any. */
-export function checkConfig (file: string | undefined, env: Env, io: Output): number {
+/**
+ * `check-config FILE [--without-secrets]`: every problem at once, exit 1 when there is any; without
+ * secrets, the references it could not check are listed so nobody mistakes them for checked.
+ */
+export function checkConfig (file: string | undefined, env: Env, io: Output, skipSecrets = false): number {
   if (file === undefined) {
-    io.err('usage: defender-gateway check-config FILE')
+    io.err('usage: defender-gateway check-config FILE [--without-secrets]')
     return 2
   }
-  const loaded = load(file, env, io)
+  const loaded = loadSource(file, env, io, undefined, skipSecrets)?.loaded
   if (loaded === undefined) return 1
   const { config } = loaded
   io.out(`${file}: ok (${config.tenants.length} tenants, ${config.clients.length} clients, cloud ${config.cloud}, region ${config.upstream.region})`)
+  const unchecked = loaded.unchecked ?? []
+  if (unchecked.length > 0) io.out(`not checked (--without-secrets): ${unchecked.join(', ')}`)
   return 0
 }
 
@@ -45,17 +50,26 @@ export function consentUrl (tenant: string | undefined, file: string, env: Env, 
     io.err('usage: defender-gateway consent-url TENANT [--config FILE]')
     return 2
   }
-  const loaded = load(file, env, io)
+  // A link needs no secret: an operator without the gateway's secrets at hand can still send one.
+  const loaded = loadSource(file, env, io, undefined, true)?.loaded
   if (loaded === undefined) return 1
-  const id = resolveTenant(loaded, tenant)
+  const id = resolveTenant(loaded, tenant, io)
+  if (id === undefined) return 1
   io.out(consentLink(loaded.config, id))
   return 0
 }
 
-/** A configured tenant's id from its id or alias; anything else is passed through as given. */
-export function resolveTenant (loaded: LoadedConfig, ref: string): string {
+/**
+ * A configured tenant's id from its id or name. Anything else is refused (undefined, after saying so
+ * with the names configured): a typo must not produce a consent link or a token request for a stranger.
+ */
+export function resolveTenant (loaded: LoadedConfig, ref: string, io: Output): string | undefined {
   const lower = ref.toLowerCase()
-  return loaded.config.tenants.find((t) => t.id === lower || t.name?.toLowerCase() === lower)?.id ?? lower
+  const found = loaded.config.tenants.find((t) => t.id === lower || t.name?.toLowerCase() === lower)
+  if (found !== undefined) return found.id
+  const known = loaded.config.tenants.map((t) => t.name ?? t.id)
+  io.err(`tenant '${ref}' is not in ${loaded.source}; configured: ${known.join(', ') || '(none)'}`)
+  return undefined
 }
 
 /** Loads a config or reports every problem; undefined when invalid. */
@@ -67,10 +81,10 @@ export function load (file: string, env: Env, io: Output): LoadedConfig | undefi
  * Like `load`, and keeps the text it validated (a cluster primary hands it to the workers it starts);
  * `text` given: validates that instead of reading the file.
  */
-export function loadSource (file: string, env: Env, io: Output, text?: string): { loaded: LoadedConfig, text: string } | undefined {
+export function loadSource (file: string, env: Env, io: Output, text?: string, skipSecrets = false): { loaded: LoadedConfig, text: string } | undefined {
   try {
     const source = text ?? readConfigFile(file)
-    return { loaded: loadConfigSource(source, file, env), text: source }
+    return { loaded: loadConfigSource(source, file, env, skipSecrets), text: source }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     io.err(err.message)

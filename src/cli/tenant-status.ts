@@ -18,7 +18,8 @@ export async function tenantStatus (tenant: string | undefined, file: string, en
   }
   const loaded = load(file, env, io)
   if (loaded === undefined) return 1
-  const id = resolveTenant(loaded, tenant)
+  const id = resolveTenant(loaded, tenant, io)
+  if (id === undefined) return 1
   const configured = loaded.config.tenants.find((t) => t.id === id)
   const { tokens } = createGatewayTokens({ loaded, metrics: createMetrics(VERSION), logger: pino({ level: 'silent' }) })
   const consent = consentLink(loaded.config, id)
@@ -28,7 +29,7 @@ export async function tenantStatus (tenant: string | undefined, file: string, en
     const granted = permissions.filter((p) => token.roles.has(p.toLowerCase()))
     const missing = permissions.filter((p) => !token.roles.has(p.toLowerCase()))
     io.out(`tenant ${id}${configured?.name === undefined ? '' : ` (${configured.name})`}: token ok, expires ${new Date(token.expiresOn).toISOString()}`)
-    io.out(`  configured: ${permissions.join(', ') || '(not in config)'}`)
+    io.out(`  configured: ${permissions.join(', ') || '(none)'}`)
     io.out(`  granted:    ${granted.join(', ') || '(none)'}`)
     io.out(`  missing:    ${missing.join(', ') || '(none)'}`)
     io.out(`  roles in token: ${[...token.roles].sort().join(', ') || '(none)'}`)

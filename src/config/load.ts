@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { configSchema, type ParsedConfig } from './schema.js'
 import { crossCheck } from './validate.js'
 import { checkLimitsAndRedis, MIN_TOKEN_KEY_LENGTH } from './validate-limits.js'
@@ -35,6 +35,8 @@ export interface LoadedConfig {
   readonly credentials: readonly Credential[]
   /** where it came from, for messages */
   readonly source: string
+  /** with `skipSecrets`: the references not read ('identity.secret (env GATEWAY_CLIENT_SECRET)') */
+  readonly unchecked?: readonly string[]
 }
 
 export interface LoadOptions {
@@ -42,6 +44,11 @@ export interface LoadOptions {
   /** relative file paths in the config are resolved against this (the config file's folder) */
   readonly baseDir: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /**
+   * true: secret references and the files the config names are not read (each stands in as a placeholder
+   * and is listed in `unchecked`), so `check-config --without-secrets` works where the secrets are not.
+   */
+  readonly skipSecrets?: boolean
 }
 
 /** `--config FILE`, else GATEWAY_CONFIG, else config/gateway.yaml (design §3). */
@@ -66,15 +73,20 @@ export function readConfigFile (path: string): string {
 }
 
 /** Validates text read from `path`; relative paths in it resolve against that file's folder. */
-export function loadConfigSource (text: string, path: string, env: LoadOptions['env']): LoadedConfig {
-  return parseConfigText(text, { source: path, baseDir: dirname(resolve(path)), env })
+export function loadConfigSource (text: string, path: string, env: LoadOptions['env'], skipSecrets = false): LoadedConfig {
+  return parseConfigText(text, { source: path, baseDir: dirname(resolve(path)), env, skipSecrets })
 }
 
 /** The same as loadConfigFile for text already in hand (tests, reload). */
 export function parseConfigText (text: string, options: LoadOptions): LoadedConfig {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines })
   if (doc.errors.length > 0) {
-    throw new ConfigError(options.source, doc.errors.map((e) => `yaml: ${e.message.split('\n')[0] ?? ''}`))
+    // Line and column first, so an editor's "go to" finds the spot (yaml counts both from 1).
+    throw new ConfigError(options.source, doc.errors.map((e) => {
+      const { line, col } = lines.linePos(e.pos[0])
+      return `yaml: line ${line}, column ${col}: ${e.message.split('\n')[0] ?? ''}`
+    }))
   }
   return buildFromObject(doc.toJS() ?? {}, options)
 }
@@ -90,24 +102,32 @@ export function buildFromObject (raw: unknown, options: LoadOptions): LoadedConf
       .filter((p) => identityValid || !p.startsWith('identity: set exactly one'))
     throw new ConfigError(options.source, [...problems, ...more.filter((p) => !problems.includes(p))])
   }
-  const { config, problems, material } = checkAll(parsed.data, options)
+  const { config, problems, material, unchecked } = checkAll(parsed.data, options)
   if (problems.length > 0) throw new ConfigError(options.source, problems)
-  return deepFreeze({ ...material, config, source: options.source })
+  return deepFreeze({ ...material, config, source: options.source, unchecked })
 }
 
 const ROUTE_KEYS: ReadonlySet<string> = new Set(ROUTES.map((r) => `${r.method} ${r.template.toLowerCase()}`))
 
-function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'> } {
+function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'>, unchecked: string[] } {
   const regions = Object.keys(regionTable(parsed.cloud, parsed.upstream.regions))
   const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions, rateClasses: Object.keys(RATE_CLASSES), routeKeys: ROUTE_KEYS })
   problems.push(...checkLimitsAndRedis(config, Object.keys(RATE_CLASSES)), ...checkOAuthClients(config))
-  const material = readMaterial(config, options, problems)
-  return { config, problems, material }
+  const unchecked: string[] = []
+  const material = readMaterial(config, options, problems, options.skipSecrets === true ? unchecked : undefined)
+  return { config, problems, material, unchecked }
 }
 
-function readMaterial (config: ParsedConfig, source: SecretSource, problems: string[]): Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'> {
+// Stands in for a secret or file not read (check-config --without-secrets): long enough for every length rule.
+const PLACEHOLDER = new Secret('x'.repeat(64))
+
+function readMaterial (config: ParsedConfig, source: SecretSource, problems: string[], skipped?: string[]): Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'> {
   const secret = (ref: Parameters<typeof resolveSecret>[0] | undefined, where: string): Secret | undefined => {
     if (ref === undefined) return undefined
+    if (skipped !== undefined) {
+      skipped.push(`${where} (${'fromEnv' in ref ? `env ${ref.fromEnv}` : `file ${ref.fromFile}`})`)
+      return PLACEHOLDER
+    }
     const result = resolveSecret(ref, source)
     if (typeof result === 'string') problems.push(`${where}: ${result}`)
     return result instanceof Secret ? result : undefined
