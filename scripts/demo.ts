@@ -1,24 +1,22 @@
 /**
  * `npm run demo`: the gateway against the built-in simulated Entra ID and two simulated Defender
- * regions, loaded from a real YAML config file, until Ctrl-C.
+ * regions, loaded from a real YAML config file, over HTTPS with a CA of its own, until Ctrl-C. It prints
+ * working curl and CLI lines (the test runs every one of them).
  */
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { pino } from 'pino'
+import { Agent, request } from 'undici'
 import { buildGateway } from '../src/app.js'
 import { loadConfigFile } from '../src/config/load.js'
-import { keyHash } from '../src/callers/authenticate.js'
 import { loggerOptions } from '../src/observability/logger.js'
 import { startSimWorld } from '../test/sim/index.js'
+import { CLIENT_ID, CONTOSO, FABRIKAM, newSecrets, writeDemoFiles } from './demo-files.js'
+import { demoLines } from './demo-lines.js'
 
-const CONTOSO = '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
-const FABRIKAM = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e'
-const CLIENT_ID = '00000000-0000-4000-8000-0000000000de'
-/** the demo client's OAuth2 client id (an unmodified Defender connector sends it as client_id) */
-const DEMO_CLIENT_ID = '5e1e0000-aaaa-4bbb-8ccc-0000000000de'
+const ALERTS_PER_TENANT = 250
 
 async function freePort (preferred: number): Promise<number> {
   const tryPort = (port: number): Promise<number> => new Promise((resolve, reject) => {
@@ -33,64 +31,27 @@ async function freePort (preferred: number): Promise<number> {
 }
 
 async function main (): Promise<void> {
-  const secret = randomBytes(24).toString('base64url')
-  const key = `demo_${randomBytes(18).toString('base64url')}`
-  const signingKey = randomBytes(32).toString('base64url')
+  const secrets = newSecrets()
   const sim = await startSimWorld({
     clientId: CLIENT_ID,
-    clientSecrets: [secret],
+    clientSecrets: [secrets.clientSecret],
     grants: {
       [CONTOSO]: ['Alert.Read.All', 'Machine.Read.All'],
       [FABRIKAM]: ['Alert.Read.All', 'Machine.Read.All', 'Machine.Isolate']
     },
-    regions: ['eu', 'us']
+    regions: ['eu', 'us'],
+    // Enough to page through with $top, as a SIEM connector does.
+    defender: { alertsPerTenant: ALERTS_PER_TENANT }
   })
   const dir = await mkdtemp(join(tmpdir(), 'defender-gateway-demo-'))
-  const port = await freePort(Number(process.env.DEMO_PORT ?? 8080))
-  const adminPort = await freePort(9464)
-  const configFile = join(dir, 'gateway.yaml')
-  await writeFile(configFile, [
-    '# demo config written by `npm run demo`',
-    `server: { host: 127.0.0.1, port: ${port} }`,
-    `admin: { host: 127.0.0.1, port: ${adminPort} }`,
-    `identity: { clientId: ${CLIENT_ID}, secret: {fromEnv: DEMO_CLIENT_SECRET}, authorityHost: '${sim.entra.url}' }`,
-    `trust: { caFile: '${sim.caFile}' }`,
-    `upstream: { region: auto, regions: { eu: '${sim.regions.eu!.url}', us: '${sim.regions.us!.url}' } }`,
-    'tenants:',
-    `  - { id: ${CONTOSO}, name: contoso, permissions: [Alert.Read.All, Machine.Read.All], regions: [eu] }`,
-    `  - { id: ${FABRIKAM}, name: fabrikam, permissions: [Alert.Read.All, Machine.Read.All, Machine.Isolate], regions: [us] }`,
-    'clients:',
-    `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(key)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
-    '# the OAuth2 token endpoint for unmodified Defender connectors',
-    'oauth: { signingKey: {fromEnv: DEMO_OAUTH_SIGNING_KEY} }',
-    ''
-  ].join('\n'))
-  const loaded = loadConfigFile(configFile, { DEMO_CLIENT_SECRET: secret, DEMO_OAUTH_SIGNING_KEY: signingKey })
+  const ports = { api: await freePort(Number(process.env.DEMO_PORT ?? 8443)), admin: await freePort(Number(process.env.DEMO_ADMIN_PORT ?? 9464)) }
+  const files = await writeDemoFiles(dir, sim, secrets, ports)
+  const loaded = loadConfigFile(files.configFile, {})
   const logger = pino(loggerOptions(process.env.DEMO_LOG_LEVEL ?? 'warn'))
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
-
-  const lines = [
-    '',
-    'defender-gateway demo is running (simulated Entra ID + Defender regions eu and us).',
-    `  gateway ${url}   admin ${adminUrl}   config ${configFile}`,
-    '',
-    'Try:',
-    `  curl -s -H 'X-API-Key: ${key}' '${url}/tenants/contoso/api/alerts?$top=2'`,
-    `  curl -s -H 'X-API-Key: ${key}' '${url}/tenants/${FABRIKAM}/api/machines'`,
-    `  curl -s -H 'Authorization: Bearer ${key}' '${url}/tenants/contoso/api/alerts?$filter=severity+eq+%27High%27&$top=1'`,
-    `  curl -s -H 'X-API-Key: ${key}' -X POST '${url}/tenants/fabrikam/api/machines/x/isolate'   # 403: not in the allowlist`,
-    `  curl -s '${url}/tenants/contoso/api/alerts'   # 401: no key`,
-    `  curl -s '${adminUrl}/metrics' | grep defender_gateway_requests_total`,
-    '',
-    'As an unmodified Defender connector (OAuth2 client credentials; login host and API host = the gateway):',
-    `  TOKEN=$(curl -s -X POST -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${key} -d scope=https://api.securitycenter.microsoft.com/.default '${url}/contoso/oauth2/v2.0/token' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
-    `  curl -s -H "Authorization: Bearer $TOKEN" '${url}/api/alerts?$top=2'`,
-    '',
-    'Ctrl-C stops it.',
-    ''
-  ]
-  process.stdout.write(lines.join('\n'))
+  const onboarding = await onboardingLink(url, files.caFile)
+  process.stdout.write(demoLines({ url, adminUrl, dir, ...files, secrets, onboarding }).join('\n'))
 
   let stopping = false
   const stop = (): void => {
@@ -107,6 +68,21 @@ async function main (): Promise<void> {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+}
+
+/** The onboarding page of contoso when this build serves one (engineer 17a's pages), else undefined. */
+async function onboardingLink (url: string, caFile: string): Promise<string | undefined> {
+  const link = `${url}/onboarding/contoso`
+  const dispatcher = new Agent({ connect: { ca: await readFile(caFile, 'utf8') } })
+  try {
+    const res = await request(link, { dispatcher })
+    await res.body.dump()
+    return res.statusCode === 200 ? link : undefined
+  } catch {
+    return undefined
+  } finally {
+    await dispatcher.close()
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,35 @@
 import t from 'tap'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { childEnv } from '../child-env.js'
 import { killTracked, spawnTracked, waitForOutput } from '../processes.js'
-import { once } from 'node:events'
-import { call } from '../helper.js'
 
-// Runs `npm run demo`'s script as a user would, runs the curl lines it prints, then Ctrl-C.
-t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (t) => {
+// Runs `npm run demo`'s script as a user would, runs every curl and CLI line it prints exactly as
+// printed (with bash, real curl against its HTTPS listener and its CA), then Ctrl-C.
+t.setTimeout(300_000)
+
+interface Shell { code: number | null, out: string, err: string }
+
+async function bash (line: string): Promise<Shell> {
+  const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('GATEWAY_')))
+  const child = spawnTracked('bash', ['-c', line], { env: base, group: true })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString() })
+  const [code] = await once(child, 'exit') as [number | null]
+  await killTracked(child)
+  return { code, out, err }
+}
+
+/** The same line with curl also printing the status on a last line of its own. */
+const withStatus = (line: string): string => line.replace('curl -s ', "curl -s -w '\\n%{http_code}' ")
+const statusOf = (res: Shell): string => res.out.trimEnd().split('\n').at(-1) ?? ''
+const expected = (line: string): string => /# (\d{3})/.exec(line)?.[1] ?? '200'
+
+t.test('the demo prints working curl and CLI lines and stops cleanly on Ctrl-C', async (t) => {
   const child = spawnTracked(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
-    env: childEnv({ DEMO_PORT: '0' }),
+    env: childEnv({ DEMO_PORT: '0', DEMO_ADMIN_PORT: '0' }),
     group: true
   })
   t.teardown(async () => { await killTracked(child) })
@@ -15,29 +37,58 @@ t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (
   child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
   await waitForOutput(child, () => out, (text) => text.includes('Ctrl-C stops it.'), 'the demo start')
-  t.match(out, 'Ctrl-C stops it.', 'demo started')
-  const curls = out.split('\n').filter((l) => l.trim().startsWith('curl -s -H'))
-  t.ok(curls.length >= 4, 'prints curl lines with the demo key')
-  const expected = [200, 200, 200, 403]
-  for (const [i, line] of curls.slice(0, 4).entries()) {
-    const header = /-H '([^:]+): ([^']+)'/.exec(line)!
-    const url = new URL(/'(http[^']+)'/.exec(line)![1]!)
-    const method = line.includes('-X POST') ? 'POST' : 'GET'
-    const res = await call(url.origin, url.pathname + url.search, { method, headers: { [header[1]!]: header[2]! } })
-    t.equal(res.status, expected[i], line)
+  const lines = out.split('\n').map((l) => l.trim())
+  const url = /gateway\s+(https:\/\/\S+)/.exec(out)?.[1] ?? ''
+  const adminUrl = /admin\s+(http:\/\/\S+)/.exec(out)?.[1] ?? ''
+  const dir = /config\s+(\S+)\/gateway\.yaml/.exec(out)?.[1] ?? ''
+  t.match(url, /^https:\/\/127\.0\.0\.1:\d+$/, 'serves HTTPS')
+  t.match(out, /admin token\s+admin_\S+/, 'prints the admin token it set')
+  t.ok(lines.includes(`Status page: ${adminUrl}/status   (sign in with the admin token)`), 'prints the status page URL')
+
+  const curls = lines.filter((l) => l.startsWith('curl '))
+  t.ok(curls.length >= 10, `${curls.length} curl lines`)
+  for (const line of curls.filter((l) => !l.includes('|') && !l.includes('$TOKEN'))) {
+    if (line.includes(url)) t.match(line, `--cacert ${dir}/ca.pem`, 'lines to the HTTPS listener carry --cacert')
+    const res = await bash(withStatus(line))
+    t.equal(res.code, 0, `${line}: curl exit 0 (${res.err.trim()})`)
+    t.equal(statusOf(res), expected(line), line)
+    if (expected(line) === '200') t.notMatch(res.out, '"error"', `${line}: not an error`)
   }
-  // The two-step OAuth2 flow it prints: the token request as written, then Defender's own /api layout.
-  const tokenLine = out.split('\n').find((l) => l.includes('/oauth2/v2.0/token'))!
-  const fields = [...tokenLine.matchAll(/-d ([a-z_]+)=(\S+)/g)].map((m) => `${m[1]!}=${m[2]!}`).join('&')
-  const tokenUrl = new URL(/'(http[^']+\/token)'/.exec(tokenLine)![1]!)
-  const issued = await call(tokenUrl.origin, tokenUrl.pathname, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields })
-  t.equal(issued.status, 200, 'step 1: token')
-  const apiLine = out.split('\n').find((l) => l.includes('Bearer $TOKEN'))!
-  const apiUrl = new URL(/'(http[^']+)'/.exec(apiLine)![1]!)
-  const alerts = await call(apiUrl.origin, apiUrl.pathname + apiUrl.search, { headers: { authorization: `Bearer ${issued.json().access_token as string}` } })
-  t.equal(alerts.status, 200, 'step 2: /api/alerts with the token')
+
+  // Paging: page 1 carries a nextLink on the gateway itself, which works with the same key.
+  const pageLine = curls.find((l) => l.includes('$top=100'))!
+  const paged = await bash(pageLine)
+  t.equal(paged.code, 0, 'grep found the nextLink')
+  const next = /"@odata\.nextLink":"([^"]+)"/.exec(paged.out)?.[1] ?? ''
+  t.ok(next.startsWith(`${url}/tenants/contoso/api/alerts?`), `nextLink on the gateway: ${next}`)
+  const key = /X-API-Key: ([^']+)'/.exec(pageLine)![1]!
+  const page2 = await bash(`curl -s --cacert ${dir}/ca.pem -H 'X-API-Key: ${key}' '${next}'`)
+  t.equal((JSON.parse(page2.out) as { value: unknown[] }).value.length, 100, 'page 2 has 100 alerts')
+  const metrics = await bash(curls.find((l) => l.includes('/metrics'))!)
+  t.match(metrics.out, /^defender_gateway_requests_total\{/m, 'the metrics line shows the requests')
+
+  // The connector's two steps run together, as a user pastes them.
+  const tokenLine = lines.find((l) => l.startsWith('TOKEN=$('))!
+  const apiLine = curls.find((l) => l.includes('$TOKEN'))!
+  const connector = await bash(`${tokenLine}\n${withStatus(apiLine)}`)
+  t.equal(statusOf(connector), '200', 'token from the gateway, then /api/alerts with it')
+
+  const cli = lines.filter((l) => l.startsWith('npm run -s cli'))
+  t.equal(cli.length, 4, 'four CLI lines')
+  const results = new Map<string, Shell>()
+  for (const line of cli) {
+    const res = await bash(line)
+    results.set(line, res)
+    t.equal(res.code, 0, `${line}: exit 0 (${res.err.trim()})`)
+  }
+  t.match(results.get(cli[0]!)!.out, 'token ok', 'tenant-status gets a token with the client secret the demo knows')
+  t.match(results.get(cli[0]!)!.out, 'missing:    (none)')
+  t.match(results.get(cli[1]!)!.out, '/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e/adminconsent?client_id=', 'consent-url for fabrikam')
+  t.match(results.get(cli[2]!)!.out, 'gateway.yaml: ok (2 tenants, 1 clients')
+
   const exited = once(child, 'exit')
   child.kill('SIGINT')
   const [code] = await exited
   t.equal(code, 0, 'exit code 0 after Ctrl-C')
+  t.notOk(existsSync(dir), 'its folder, secrets included, is gone')
 })
