@@ -339,10 +339,10 @@ const yamlRows: readonly TextRow[] = [
     problems: 'loaded'
   },
   { name: 'empty document', text: '', problems: [/^identity: /] },
-  { name: 'YAML syntax error', text: `identity:\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET\n`, problems: [/^yaml: /] },
-  { name: 'YAML bad indentation', text: 'identity:\n  clientId: x\n secret: y\n', problems: [/^yaml: /] },
-  { name: 'duplicate YAML keys at the root', text: `identity:\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET}\ncloud: public\ncloud: gcc\n`, problems: [/^yaml: .*unique/i] },
-  { name: 'duplicate YAML keys nested', text: `identity:\n  clientId: ${CLIENT_ID}\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET}\n`, problems: [/^yaml: .*unique/i] },
+  { name: 'YAML syntax error', text: `identity:\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET\n`, problems: [/^yaml: line \d+, column \d+: /] },
+  { name: 'YAML bad indentation', text: 'identity:\n  clientId: x\n secret: y\n', problems: [/^yaml: line \d+, column \d+: /] },
+  { name: 'duplicate YAML keys at the root', text: `identity:\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET}\ncloud: public\ncloud: gcc\n`, problems: [/^yaml: line 5, column 1: .*unique/i] },
+  { name: 'duplicate YAML keys nested', text: `identity:\n  clientId: ${CLIENT_ID}\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET}\n`, problems: [/^yaml: line \d+, column \d+: .*unique/i] },
   { name: 'YAML inline secret', text: `identity:\n  clientId: ${CLIENT_ID}\n  secret: ${INLINE_SECRET}\n`, problems: [/^identity\.secret: must be \{fromEnv: NAME\} or \{fromFile: PATH\}/] },
   { name: 'YAML unknown key path', text: `identity:\n  clientId: ${CLIENT_ID}\n  secret: {fromEnv: GW_SECRET}\nserver:\n  tls: {certFile: a, keyFile: b, caFile: c}\n`, problems: ['server.tls: Unrecognized key: "caFile"'] }
 ]

@@ -194,6 +194,8 @@ t.test('good targets parse into tenant, raw path, raw query and decoded segments
     }
     t.same(result.target, {
       tenantRef: row.tenantRef,
+      // the segment exactly as sent, for messages (the lowercase ref is for look-ups)
+      tenantWritten: /^\/tenants\/([^/]+)/.exec(row.url)?.[1],
       upstreamPath: row.upstreamPath,
       query: row.query,
       segments: row.segments
