@@ -11,6 +11,8 @@ import type { SimWorld } from '../test/sim/index.js'
 
 export const CONTOSO = '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
 export const FABRIKAM = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e'
+/** a customer that has not consented yet (no grants in the simulated Entra ID) */
+export const NORTHWIND = '7c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
 export const CLIENT_ID = '00000000-0000-4000-8000-0000000000de'
 /** the demo client's OAuth2 client id (an unmodified Defender connector sends it as client_id) */
 export const DEMO_CLIENT_ID = '5e1e0000-aaaa-4bbb-8ccc-0000000000de'
@@ -69,6 +71,7 @@ function configText (sim: SimWorld, secrets: DemoSecrets, ports: { api: number, 
     'tenants:',
     `  - { id: ${CONTOSO}, name: contoso, permissions: [Alert.Read.All, Machine.Read.All], regions: [eu] }`,
     `  - { id: ${FABRIKAM}, name: fabrikam, permissions: [Alert.Read.All, Machine.Read.All, Machine.Isolate], regions: [us] }`,
+    `  - { id: ${NORTHWIND}, name: northwind, permissions: [Alert.Read.All, Machine.Read.All] }`,
     'clients:',
     `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(secrets.apiKey)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
     '# the OAuth2 token endpoint for unmodified Defender connectors',

@@ -1,9 +1,10 @@
 /**
  * What `npm run demo` prints: where everything is, the secrets it made up, and lines to paste. Every
  * `curl` and `npm run` line here is run by test/integration/demo.test.ts exactly as printed; a line's
- * `# NNN` comment is the HTTP status it shows, and lines with a shell variable run with the line before.
+ * `# NNN` comment is the HTTP status it shows (`# exit N`: the CLI's exit code, else 0), and lines with a
+ * shell variable run with the line before.
  */
-import { CONTOSO, FABRIKAM, DEMO_CLIENT_ID, type DemoSecrets } from './demo-files.js'
+import { CONTOSO, FABRIKAM, NORTHWIND, DEMO_CLIENT_ID, type DemoSecrets } from './demo-files.js'
 
 export interface DemoLinesInput {
   readonly url: string
@@ -12,8 +13,6 @@ export interface DemoLinesInput {
   readonly configFile: string
   readonly caFile: string
   readonly secrets: DemoSecrets
-  /** the onboarding page of contoso, when this build serves one */
-  readonly onboarding?: string
 }
 
 export function demoLines (d: DemoLinesInput): string[] {
@@ -30,7 +29,6 @@ export function demoLines (d: DemoLinesInput): string[] {
     `  admin token  ${d.secrets.adminToken}`,
     '',
     `Status page: ${d.adminUrl}/status   (sign in with the admin token)`,
-    ...(d.onboarding === undefined ? [] : [`Onboarding link to send to contoso's admin: ${d.onboarding}`]),
     '',
     'The API (tenants by name or id):',
     `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/tenants/contoso/api/alerts?$top=2'   # 200`,
@@ -48,7 +46,8 @@ export function demoLines (d: DemoLinesInput): string[] {
     '',
     'The CLI against the same config, from this folder (no build step):',
     `  npm run -s cli -- tenant-status contoso --config ${d.configFile}`,
-    `  npm run -s cli -- consent-url fabrikam --config ${d.configFile}`,
+    `  npm run -s cli -- tenant-status northwind --config ${d.configFile}   # exit 1: northwind has not consented yet`,
+    `  npm run -s cli -- consent-url northwind --config ${d.configFile}   # the link to send to its admin`,
     `  npm run -s cli -- check-config ${d.configFile}`,
     '  npm run -s cli -- --help',
     '',
@@ -56,7 +55,7 @@ export function demoLines (d: DemoLinesInput): string[] {
     `  TOKEN=$(${curl} -X POST -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${key} -d scope=https://api.securitycenter.microsoft.com/.default '${d.url}/contoso/oauth2/v2.0/token' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
     `  ${curl} -H "Authorization: Bearer $TOKEN" '${d.url}/api/alerts?$top=2'   # 200`,
     '',
-    `contoso is ${CONTOSO}, fabrikam ${FABRIKAM}. Ctrl-C stops it.`,
+    `contoso is ${CONTOSO}, fabrikam ${FABRIKAM}, northwind ${NORTHWIND}. Ctrl-C stops it.`,
     ''
   ]
 }

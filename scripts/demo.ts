@@ -3,12 +3,11 @@
  * regions, loaded from a real YAML config file, over HTTPS with a CA of its own, until Ctrl-C. It prints
  * working curl and CLI lines (the test runs every one of them).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { pino } from 'pino'
-import { Agent, request } from 'undici'
 import { buildGateway } from '../src/app.js'
 import { loadConfigFile } from '../src/config/load.js'
 import { loggerOptions } from '../src/observability/logger.js'
@@ -50,8 +49,7 @@ async function main (): Promise<void> {
   const logger = pino(loggerOptions(process.env.DEMO_LOG_LEVEL ?? 'warn'))
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
-  const onboarding = await onboardingLink(url, files.caFile)
-  process.stdout.write(demoLines({ url, adminUrl, dir, ...files, secrets, onboarding }).join('\n'))
+  process.stdout.write(demoLines({ url, adminUrl, dir, ...files, secrets }).join('\n'))
 
   let stopping = false
   const stop = (): void => {
@@ -68,21 +66,6 @@ async function main (): Promise<void> {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-}
-
-/** The onboarding page of contoso when this build serves one (engineer 17a's pages), else undefined. */
-async function onboardingLink (url: string, caFile: string): Promise<string | undefined> {
-  const link = `${url}/onboarding/contoso`
-  const dispatcher = new Agent({ connect: { ca: await readFile(caFile, 'utf8') } })
-  try {
-    const res = await request(link, { dispatcher })
-    await res.body.dump()
-    return res.statusCode === 200 ? link : undefined
-  } catch {
-    return undefined
-  } finally {
-    await dispatcher.close()
-  }
 }
 
 main().catch((err: unknown) => {

@@ -74,17 +74,20 @@ t.test('the demo prints working curl and CLI lines and stops cleanly on Ctrl-C',
   t.equal(statusOf(connector), '200', 'token from the gateway, then /api/alerts with it')
 
   const cli = lines.filter((l) => l.startsWith('npm run -s cli'))
-  t.equal(cli.length, 4, 'four CLI lines')
-  const results = new Map<string, Shell>()
+  t.equal(cli.length, 5, 'five CLI lines')
+  const ran = new Map<string, Shell>()
   for (const line of cli) {
     const res = await bash(line)
-    results.set(line, res)
-    t.equal(res.code, 0, `${line}: exit 0 (${res.err.trim()})`)
+    ran.set(line.split('   #')[0]!.split(' --config')[0]!, res)
+    t.equal(res.code, Number(/# exit (\d)/.exec(line)?.[1] ?? 0), `${line}: exit code (${res.err.trim()})`)
   }
-  t.match(results.get(cli[0]!)!.out, 'token ok', 'tenant-status gets a token with the client secret the demo knows')
-  t.match(results.get(cli[0]!)!.out, 'missing:    (none)')
-  t.match(results.get(cli[1]!)!.out, '/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e/adminconsent?client_id=', 'consent-url for fabrikam')
-  t.match(results.get(cli[2]!)!.out, 'gateway.yaml: ok (2 tenants, 1 clients')
+  const output = (start: string): string => { const res = ran.get(start); return res === undefined ? '' : res.out + res.err }
+  t.match(output('npm run -s cli -- tenant-status contoso'), 'token ok', 'tenant-status gets a token with the client secret the demo knows')
+  t.match(output('npm run -s cli -- tenant-status contoso'), 'missing:    (none)')
+  t.match(output('npm run -s cli -- tenant-status northwind'), 'not-onboarded', 'northwind: not consented')
+  t.match(output('npm run -s cli -- consent-url northwind'), '/7c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/adminconsent?client_id=', 'its consent link')
+  t.match(output(`npm run -s cli -- check-config ${dir}/gateway.yaml`), 'gateway.yaml: ok (3 tenants, 1 clients')
+  t.match(output('npm run -s cli -- --help'), 'usage: defender-gateway')
 
   const exited = once(child, 'exit')
   child.kill('SIGINT')
