@@ -3,10 +3,15 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import t from 'tap'
 import { call, startWorld, withKey, ADMIN_TOKEN, TENANT_A, TENANT_C } from '../helper.js'
+import Fastify from 'fastify'
 import { startBrowser } from '../browser.js'
+import { registerStatusPages } from '../../src/pages/status/routes.js'
+import { createStatusSessions } from '../../src/pages/status/session.js'
 
 /** A customer tenant in the config that has not consented yet (no grant in the simulated Entra ID). */
 const NEW_TENANT = '44444444-4444-4444-8444-444444444444'
+/** Another, for the hostile identity path after a consent. */
+const SWAPPED = '55555555-5555-4555-8555-555555555555'
 const ONBOARDING_KEY = 'onboarding-key-for-the-browser-test-0123456789'
 
 t.test('status and onboarding pages in headless Chromium', async (t) => {
@@ -15,7 +20,7 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     config: (base, sim) => ({
       ...base,
       onboarding: { signingKey: { fromFile: join(sim.caFile, '..', 'onboarding.key') }, stateLifetimeMinutes: 10 },
-      tenants: [...base.tenants, { id: NEW_TENANT, name: 'northwind', permissions: ['Alert.Read.All', 'Machine.Read.All'] }]
+      tenants: [...base.tenants, { id: NEW_TENANT, name: 'northwind', permissions: ['Alert.Read.All', 'Machine.Read.All'] }, { id: SWAPPED, name: 'tailspin', permissions: ['Alert.Read.All'] }]
     })
   })
   t.teardown(async () => { await world.close() })
@@ -49,7 +54,7 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     const northwind = page.locator('tr', { has: page.locator('a', { hasText: 'northwind' }) })
     t.match(await northwind.textContent(), /none/, 'no token cached: no network call at render time')
     t.match(await northwind.textContent(), /0 \/ 1000000/, 'an idle tenant shows its limits')
-    t.equal(await page.locator('table tr').count(), 5, 'header and four tenants')
+    t.equal(await page.locator('table tr').count(), 6, 'header and five tenants')
     await browser.shot(page, 'tenants')
   })
 
@@ -107,6 +112,16 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     await customer.click('button:has-text("Accept")')
     t.match(await customer.textContent('h1'), 'Consent was given in another organization')
     world.sim.entra.consent.scriptConsent(NEW_TENANT, undefined)
+
+    // Consent given, but the identity path then hands over another tenant's token: never "Connected".
+    world.sim.entra.setFault(SWAPPED, { kind: 'token', tenant: TENANT_A, times: 1 })
+    await page.goto(`${world.adminUrl}/status`)
+    await customer.goto(await page.locator('tr', { hasText: 'tailspin' }).locator('a:has-text("onboarding link")').getAttribute('href') as string)
+    await customer.click('a:has-text("Continue to Microsoft")')
+    await customer.click('button:has-text("Accept")')
+    t.match(await customer.textContent('h1'), 'Consent recorded, but no access yet')
+    t.match(await customer.textContent('main'), '(wrong-token)')
+    t.notMatch(await customer.textContent('main'), TENANT_A, 'nothing of the other tenant on the page')
 
     const answer = new URL(`${world.url}/onboarding/callback?admin_consent=True&tenant=${NEW_TENANT}`)
     await customer.goto(answer.toString())
@@ -166,4 +181,43 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     await page.goto(`${world.adminUrl}/status/clients`)
     t.match(page.url(), /\/status\/sign-in$/)
   })
+})
+
+t.test('a tenant named <script> (config is stricter; the pages do not rely on it) is shown, not run', async (t) => {
+  const app = Fastify()
+  const hostile = '<script>window.__xss=1</script>'
+  const sessions = createStatusSessions(ADMIN_TOKEN, 10)
+  await registerStatusPages(app, {
+    sessions,
+    sources: {
+      current: () => ({ tenants: [{ id: TENANT_A, name: hostile, permissions: ['Alert.Read.All'] }], clients: [{ name: hostile, keySha256: 'a'.repeat(64), tenants: ['*'], permissions: [] }] }),
+      routes: () => [],
+      tokenStatus: () => ({ lastError: { kind: 'transient', message: hostile, at: 0 } }),
+      usage: () => [],
+      region: () => hostile,
+      consentUrl: () => `javascript:${hostile}`,
+      onboardingUrl: () => undefined,
+      now: Date.now
+    },
+    refresh: async () => {},
+    regions: () => ({ configured: hostile, regions: [{ name: hostile, url: hostile, rttMs: 1, available: true, failures: 0, downUntil: null }] }),
+    tokensIssued: () => undefined
+  })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await app.close() })
+  const browser = await startBrowser()
+  t.teardown(async () => { await browser.close() })
+  const page = await browser.newPage()
+  await page.goto(`${base}/status/sign-in`)
+  await page.fill('input[name=token]', ADMIN_TOKEN)
+  await page.click('button:has-text("Sign in")')
+  for (const path of ['/status', `/status/tenants/${TENANT_A}`, '/status/clients', '/status/regions']) {
+    await page.goto(`${base}${path}`)
+    t.match(await page.textContent('main'), hostile, `${path}: shown as text`)
+    t.equal(await page.evaluate('window.__xss'), undefined, `${path}: not run`)
+  }
+  await page.goto(`${base}/status`)
+  await page.click('a:has-text("consent")')
+  t.equal(await page.evaluate('window.__xss'), undefined, 'a javascript: link is not run either (CSP)')
+  await browser.shot(page, 'xss-tenant-name')
 })
