@@ -16,6 +16,8 @@ import { startSimWorld } from '../test/sim/index.js'
 
 const CONTOSO = '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
 const FABRIKAM = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e'
+/** a customer that has not consented yet: onboard it through its link on the status page */
+const NORTHWIND = '7c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
 const CLIENT_ID = '00000000-0000-4000-8000-0000000000de'
 /** the demo client's OAuth2 client id (an unmodified Defender connector sends it as client_id) */
 const DEMO_CLIENT_ID = '5e1e0000-aaaa-4bbb-8ccc-0000000000de'
@@ -36,6 +38,7 @@ async function main (): Promise<void> {
   const secret = randomBytes(24).toString('base64url')
   const key = `demo_${randomBytes(18).toString('base64url')}`
   const signingKey = randomBytes(32).toString('base64url')
+  const onboardingKey = randomBytes(32).toString('base64url')
   const sim = await startSimWorld({
     clientId: CLIENT_ID,
     clientSecrets: [secret],
@@ -59,16 +62,21 @@ async function main (): Promise<void> {
     'tenants:',
     `  - { id: ${CONTOSO}, name: contoso, permissions: [Alert.Read.All, Machine.Read.All], regions: [eu] }`,
     `  - { id: ${FABRIKAM}, name: fabrikam, permissions: [Alert.Read.All, Machine.Read.All, Machine.Isolate], regions: [us] }`,
+    `  - { id: ${NORTHWIND}, name: northwind, permissions: [Alert.Read.All, Machine.Read.All] }`,
     'clients:',
     `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(key)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
     '# the OAuth2 token endpoint for unmodified Defender connectors',
     'oauth: { signingKey: {fromEnv: DEMO_OAUTH_SIGNING_KEY} }',
+    '# customer onboarding pages (/onboarding/{tenant}); links are on the status page',
+    'onboarding: { signingKey: {fromEnv: DEMO_ONBOARDING_KEY} }',
     ''
   ].join('\n'))
-  const loaded = loadConfigFile(configFile, { DEMO_CLIENT_SECRET: secret, DEMO_OAUTH_SIGNING_KEY: signingKey })
+  const loaded = loadConfigFile(configFile, { DEMO_CLIENT_SECRET: secret, DEMO_OAUTH_SIGNING_KEY: signingKey, DEMO_ONBOARDING_KEY: onboardingKey })
   const logger = pino(loggerOptions(process.env.DEMO_LOG_LEVEL ?? 'warn'))
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
+  // The redirect URI a real app registration lists; the simulated consent page redirects nowhere else.
+  sim.entra.consent.registerRedirectUri(`${url}/onboarding/callback`)
 
   const lines = [
     '',
@@ -86,6 +94,9 @@ async function main (): Promise<void> {
     'As an unmodified Defender connector (OAuth2 client credentials; login host and API host = the gateway):',
     `  TOKEN=$(curl -s -X POST -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${key} -d scope=https://api.securitycenter.microsoft.com/.default '${url}/contoso/oauth2/v2.0/token' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
     `  curl -s -H "Authorization: Bearer $TOKEN" '${url}/api/alerts?$top=2'`,
+    '',
+    `Status pages: ${adminUrl}/status (sign in with the admin token). northwind has not consented yet: open its`,
+    '  onboarding link there, accept on the simulated Microsoft page, and watch its row turn ok.',
     '',
     'Ctrl-C stops it.',
     ''
