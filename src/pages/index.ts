@@ -46,7 +46,10 @@ export function createPages (deps: PagesDeps): Pages {
   const onboardingUrl = (tenantId: string): string | undefined => {
     if (signer === undefined || onboarding === undefined) return undefined
     const { exp, sig } = signer.link(tenantId, deps.now() + onboarding.linkLifetimeDays * 86_400_000)
-    return `${deps.publicOrigin()}/onboarding/${encodeURIComponent(tenantName(tenantId) ?? tenantId)}?exp=${exp}&sig=${sig}`
+    // The name reads better in a mail; a tenant named `callback` would meet the callback's own path.
+    const name = tenantName(tenantId)
+    const ref = name !== undefined && name.toLowerCase() !== 'callback' ? name : tenantId
+    return `${deps.publicOrigin()}/onboarding/${encodeURIComponent(ref)}?exp=${exp}&sig=${sig}`
   }
   const adminToken = secrets.adminToken
   return {
