@@ -44,7 +44,8 @@ export async function consentResultPage (outcome: ConsentOutcome, deps: { policy
 async function afterConsent (tenantId: string, deps: { policy: PolicyHolder, tokens: TokenProvider, requestId: string }): Promise<ResultPage> {
   const tenant = deps.policy.current.tenants.get(tenantId)
   const apis = tenantApis(tenant?.permissions ?? [])
-  deps.tokens.forgetRefusal(tenantId)
+  // Only when a re-acquisition may ask Entra ID now: forged answers cannot empty the refusal memory faster.
+  if (deps.tokens.reacquireWaitMs(tenantId) === 0) deps.tokens.forgetRefusal(tenantId)
   const result = await deps.tokens.refresh(tenantId, deps.requestId).then((token) => token, (err: unknown) => err)
   if (!isToken(result)) {
     const kind = result instanceof TokenError ? result.kind : 'error'
