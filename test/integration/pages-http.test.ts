@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import t from 'tap'
 import { call, ADMIN_TOKEN, TENANT_A, type Answer } from '../helper.js'
 import { siemToken, startOAuthWorld } from '../oauth-helper.js'
@@ -17,7 +19,10 @@ function cookiesOf (answer: Answer, jar: Map<string, string> = new Map()): Map<s
 const header = (jar: Map<string, string>): string => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
 
 t.test('status pages over plain HTTP: 300 tenants from cached state, forged sessions, clients and regions', async (t) => {
-  const world = await startOAuthWorld({ config: (base) => ({ ...base, tenants: [...base.tenants, ...MANY] }) })
+  const world = await startOAuthWorld({
+    beforeGateway: async (sim) => { await writeFile(join(dirname(sim.caFile), 'onboarding.key'), 'o'.repeat(40)) },
+    config: (base, sim) => ({ ...base, tenants: [...base.tenants, ...MANY], onboarding: { signingKey: { fromFile: join(dirname(sim.caFile), 'onboarding.key') } } })
+  })
   t.teardown(async () => { await world.close() })
   await siemToken(world, TENANT_A)
 
@@ -59,4 +64,18 @@ t.test('status pages over plain HTTP: 300 tenants from cached state, forged sess
   t.equal(forced.status, 303, 'a refresh without a valid session does nothing')
   t.equal(world.sim.entra.tokenRequests(), before)
   t.notMatch(world.rawLogs.join('\n'), /dgw_status=|_csrf=/, 'no session or CSRF cookie in the logs')
+
+  // A link holder forging `admin_consent=True` over and over: Entra ID is asked once per cool-down window.
+  const link = new URL(/href="([^"]+\/onboarding\/customer-7\?[^"]+)"/.exec(page.text)?.[1]?.replaceAll('&amp;', '&') ?? '')
+  const forgeries: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const onboarding = await call(world.url, link.pathname + link.search)
+    const state = new URL((/href="(https:[^"]+adminconsent[^"]+)"/.exec(onboarding.text)?.[1] ?? '').replaceAll('&amp;', '&')).searchParams.get('state') ?? ''
+    const answer = await call(world.url, `/onboarding/callback?admin_consent=True&tenant=${MANY[7]!.id}&state=${encodeURIComponent(state)}`)
+    forgeries.push(answer.status)
+  }
+  t.same(forgeries, [502, 502, 502], 'no consent behind them: never "Connected"')
+  const api = await call(world.url, `/tenants/${MANY[7]!.id}/api/alerts`, { headers: { 'x-api-key': world.keys.siem } })
+  t.equal(api.status, 403, 'still not onboarded')
+  t.equal(world.sim.entra.tokenRequests(MANY[7]!.id), 1, 'one token request for three forged answers and a call: the refusal was kept')
 })
