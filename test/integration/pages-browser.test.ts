@@ -24,7 +24,7 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     })
   })
   t.teardown(async () => { await world.close() })
-  const browser = await startBrowser()
+  const browser = await startBrowser([{ url: world.sim.entra.url, ca: world.sim.ca.certPem }])
   t.teardown(async () => { await browser.close() })
   world.sim.entra.consent.registerRedirectUri(`${world.url}/onboarding/callback`)
   const page = await browser.newPage()
