@@ -1,3 +1,5 @@
+import { splitGranted } from '../policy/consent.js'
+
 /**
  * Application permissions said in words, for a customer's admin who is asked to consent, and the APIs
  * a tenant's permissions belong to. The gateway asks one API today (Defender for Endpoint); the pages
@@ -63,9 +65,6 @@ export function tenantApis (permissions: Iterable<string>): ApiPermissions[] {
 
 /** Configured permissions split by what the tenant's token carries (roles compared case-insensitively). */
 export function grantedVsConfigured (apis: readonly ApiPermissions[], roles: ReadonlySet<string> | undefined): Array<{ api: string, granted: string[], missing: string[] }> {
-  return apis.map(({ api, permissions }) => ({
-    api,
-    granted: roles === undefined ? [] : permissions.filter((p) => roles.has(p.name.toLowerCase())).map((p) => p.name),
-    missing: permissions.filter((p) => roles === undefined || !roles.has(p.name.toLowerCase())).map((p) => p.name)
-  }))
+  // No token: nothing is known to be granted, so everything configured is listed as missing.
+  return apis.map(({ api, permissions }) => ({ api, ...splitGranted(permissions.map((p) => p.name), roles ?? new Set()) }))
 }
