@@ -23,6 +23,8 @@ export interface DemoSecrets {
   readonly apiKey: string
   readonly adminToken: string
   readonly signingKey: string
+  /** signs the customer onboarding links and consent states */
+  readonly onboardingKey: string
 }
 
 export function newSecrets (): DemoSecrets {
@@ -30,7 +32,8 @@ export function newSecrets (): DemoSecrets {
     clientSecret: randomBytes(24).toString('base64url'),
     apiKey: `demo_${randomBytes(18).toString('base64url')}`,
     adminToken: `admin_${randomBytes(18).toString('base64url')}`,
-    signingKey: randomBytes(32).toString('base64url')
+    signingKey: randomBytes(32).toString('base64url'),
+    onboardingKey: randomBytes(32).toString('base64url')
   }
 }
 
@@ -50,6 +53,7 @@ export async function writeDemoFiles (dir: string, sim: SimWorld, secrets: DemoS
   await secretFile(join(dir, 'client-secret'), secrets.clientSecret)
   await secretFile(join(dir, 'admin-token'), secrets.adminToken)
   await secretFile(join(dir, 'oauth-signing-key'), secrets.signingKey)
+  await secretFile(join(dir, 'onboarding-signing-key'), secrets.onboardingKey)
   const configFile = join(dir, 'gateway.yaml')
   await writeFile(configFile, configText(sim, secrets, ports))
   return { configFile, caFile }
@@ -76,6 +80,8 @@ function configText (sim: SimWorld, secrets: DemoSecrets, ports: { api: number, 
     `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(secrets.apiKey)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
     '# the OAuth2 token endpoint for unmodified Defender connectors',
     'oauth: { signingKey: {fromFile: oauth-signing-key} }',
+    '# customer onboarding pages (/onboarding/{tenant}); each tenant\'s link is on the status page',
+    'onboarding: { signingKey: {fromFile: onboarding-signing-key} }',
     ''
   ].join('\n')
 }

@@ -4,7 +4,11 @@
  * `# NNN` comment is the HTTP status it shows (`# exit N`: the CLI's exit code, else 0), and lines with a
  * shell variable run with the line before.
  */
+import { createOnboardingSigner } from '../src/pages/onboarding/signing.js'
 import { CONTOSO, FABRIKAM, NORTHWIND, DEMO_CLIENT_ID, type DemoSecrets } from './demo-files.js'
+
+/** the config's default `onboarding.linkLifetimeDays` */
+const LINK_DAYS = 30
 
 export interface DemoLinesInput {
   readonly url: string
@@ -29,6 +33,8 @@ export function demoLines (d: DemoLinesInput): string[] {
     `  admin token  ${d.secrets.adminToken}`,
     '',
     `Status page: ${d.adminUrl}/status   (sign in with the admin token)`,
+    `Onboarding:  northwind has not consented yet; its link (also on the status page) for the customer's admin:`,
+    `  ${onboardingLink(d, NORTHWIND, 'northwind')}`,
     '',
     'The API (tenants by name or id):',
     `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/tenants/contoso/api/alerts?$top=2'   # 200`,
@@ -58,4 +64,10 @@ export function demoLines (d: DemoLinesInput): string[] {
     `contoso is ${CONTOSO}, fabrikam ${FABRIKAM}, northwind ${NORTHWIND}. Ctrl-C stops it.`,
     ''
   ]
+}
+
+/** The link the status page shows for a tenant, signed with the demo's onboarding key. */
+function onboardingLink (d: DemoLinesInput, tenantId: string, name: string): string {
+  const { exp, sig } = createOnboardingSigner(d.secrets.onboardingKey).link(tenantId, Date.now() + LINK_DAYS * 86_400_000)
+  return `${d.url}/onboarding/${name}?exp=${exp}&sig=${sig}`
 }

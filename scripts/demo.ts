@@ -49,6 +49,8 @@ async function main (): Promise<void> {
   const logger = pino(loggerOptions(process.env.DEMO_LOG_LEVEL ?? 'warn'))
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
+  // The redirect URI a real app registration lists; the simulated consent page redirects nowhere else.
+  sim.entra.consent.registerRedirectUri(`${url}/onboarding/callback`)
   process.stdout.write(demoLines({ url, adminUrl, dir, ...files, secrets }).join('\n'))
 
   let stopping = false

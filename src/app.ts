@@ -32,6 +32,7 @@ import { VERSION } from './version.js'
 import { outboundTlsContext } from './trust.js'
 import { acceptedResources, createGatewayTokenVerifier, createKeyRing, type GatewayTokenVerifier } from './gateway-tokens/index.js'
 import { createOAuthMetrics, registerTokenEndpoint } from './token-endpoint/index.js'
+import { createPages } from './pages/index.js'
 
 export interface GatewayDeps {
   readonly logger?: Logger
@@ -137,6 +138,23 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const tokenEndpoint = oauth === undefined
     ? undefined
     : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
+  const pages = createPages({
+    loaded,
+    policy,
+    tokens,
+    budgets: shared.budgets,
+    regions,
+    current: () => applied,
+    consentUrl,
+    publicBase,
+    publicOrigin: () => {
+      const address = app.server.address()
+      return linkBase(linkBaseOptions, { headers: {}, ...(typeof address === 'object' && address !== null ? { localAddress: address.address, localPort: address.port } : {}) })
+    },
+    oauthIssued: oauth?.metrics.issued,
+    now
+  })
+  await pages.registerOnboarding(app)
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({
@@ -202,6 +220,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     isReady: () => ready,
     adminToken: loaded.secrets.adminToken,
     tenants: { policy, tokens, regions, consentUrl },
+    statusPages: pages.status,
     regionsView: () => ({
       configured: config.upstream.region,
       regions: regions.snapshot(),

@@ -14,6 +14,8 @@ export interface AdminOptions {
   regionsView (): object
   /** tenant status and forced token refresh */
   readonly tenants: AdminTenantDeps
+  /** the status pages (src/pages/status), when the admin token is set */
+  readonly statusPages?: ((admin: FastifyInstance) => Promise<void>) | undefined
 }
 
 /** The admin listener (own port, loopback by default): scrape and probe endpoints, and the admin API. */
@@ -27,6 +29,7 @@ export function buildAdminApp (options: AdminOptions): FastifyInstance {
     })
     registerAdminTenantRoutes(scope, options.tenants)
   })
+  if (options.statusPages !== undefined) admin.register(options.statusPages)
   admin.get('/metrics', async function scrape (_request, reply) {
     reply.type(options.registry.contentType)
     return await options.registry.metrics()

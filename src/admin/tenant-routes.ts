@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ERROR_STATUS, renderError } from '../errors.js'
 import type { PolicyHolder } from '../pipeline/policy-state.js'
+import { splitGranted } from '../policy/consent.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import { TokenError, type TenantToken, type TokenProvider } from '../tokens/types.js'
 
@@ -50,11 +51,7 @@ function isToken (value: unknown): value is TenantToken {
 }
 
 function grants (configured: readonly string[], token: TenantToken): { granted: string[], missing: string[], roles: string[] } {
-  return {
-    granted: configured.filter((p) => token.roles.has(p.toLowerCase())),
-    missing: configured.filter((p) => !token.roles.has(p.toLowerCase())),
-    roles: [...token.roles].sort()
-  }
+  return { ...splitGranted(configured, token.roles), roles: [...token.roles].sort() }
 }
 
 function errorOf (err: unknown): { errorClass: string, error: string } {

@@ -25,6 +25,8 @@ export interface LoadedConfig {
     readonly redisPassword?: Secret
     /** token endpoint keys: the signing key first, then older keys still accepted (oauth.previousKeys) */
     readonly oauthKeys?: readonly Secret[]
+    /** signs onboarding links and consent state (onboarding.signingKey) */
+    readonly onboardingKey?: Secret
   }
   readonly files: {
     readonly caPem?: string
@@ -143,6 +145,10 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
     problems.push(`redis.tokenKey: must be at least ${MIN_TOKEN_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
   }
   const oauthKeys = readOAuthKeys(config, secret, problems)
+  const onboardingKey = secret(config.onboarding?.signingKey, 'onboarding.signingKey')
+  if (onboardingKey !== undefined && onboardingKey.reveal().length < MIN_SIGNING_KEY_LENGTH) {
+    problems.push(`onboarding.signingKey: must be at least ${MIN_SIGNING_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
+  }
   const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
   const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
   const clientSecret = secret(identity.secret, 'identity.secret')
@@ -156,7 +162,8 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       certificateKey,
       redisTokenKey,
       redisPassword: secret(redis?.password, 'redis.password'),
-      oauthKeys
+      oauthKeys,
+      onboardingKey
     },
     files: {
       caPem: file(trust.caFile, 'trust.caFile'),

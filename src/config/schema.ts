@@ -54,7 +54,9 @@ const serverSchema = z.strictObject({
 const adminSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(9464),
-  token: secretRefSchema.optional()
+  token: secretRefSchema.optional(),
+  /** how long a status-page sign-in lasts (src/pages/status) */
+  sessionMinutes: z.number().int().min(5).max(1440).default(480)
 })
 
 const certificateSchema = z.strictObject({ keyFile: fileRef, certFile: fileRef })
@@ -213,6 +215,18 @@ const oauthSchema = z.strictObject({
   maxInFlight: z.number().int().min(1).max(10_000).default(64)
 })
 
+/** The customer onboarding pages on the public listener (src/pages/onboarding); absent = off. */
+const onboardingSchema = z.strictObject({
+  /** HMAC key material (at least 32 characters) for onboarding links and consent `state`; the same on every replica */
+  signingKey: secretRefSchema,
+  /** how long a link sent to a customer's admin keeps working */
+  linkLifetimeDays: z.number().int().min(1).max(365).default(30),
+  /** how long an admin has from the onboarding page to coming back from Microsoft's consent page */
+  stateLifetimeMinutes: z.number().int().min(1).max(120).default(30),
+  /** the redirect URI registered on the app; default `<server.publicUrl or the listener's address>/onboarding/callback` */
+  redirectUri: url(['https:', 'http:']).optional()
+})
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   admin: adminSchema.prefault({}),
@@ -224,6 +238,7 @@ export const configSchema = z.strictObject({
   tenants: z.array(tenantSchema).default([]),
   clients: z.array(clientSchema).default([]),
   oauth: oauthSchema.optional(),
+  onboarding: onboardingSchema.optional(),
   redis: redisSchema.optional(),
   limits: limitsSchema.prefault({}),
   extraRoutes: z.array(extraRouteSchema).default([]),
@@ -243,3 +258,4 @@ export type CredentialConfig = z.output<typeof credentialSchema>
 export type RedisConfig = NonNullable<ParsedConfig['redis']>
 export type LimitsConfig = ParsedConfig['limits']
 export type OAuthConfig = NonNullable<ParsedConfig['oauth']>
+export type OnboardingConfig = NonNullable<ParsedConfig['onboarding']>

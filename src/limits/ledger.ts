@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { BudgetPlan } from './plan.js'
-import { decide, prune, record, type Verdict } from './window.js'
+import type { BudgetUsage } from './types.js'
+import { decide, firstAfter, HOUR_MS, MINUTE_MS, prune, record, type Verdict } from './window.js'
 
 interface ClassState {
   readonly calls: number[]
@@ -17,6 +18,8 @@ export interface Ledger {
   note (tenantId: string, rateClass: string, client: string, now: number): void
   /** no call for the (tenant, class) before `until` */
   hold (tenantId: string, rateClass: string, until: number): void
+  /** calls recorded for the tenant in the last minute and hour, per rate class, with `plan`'s limits */
+  usage (tenantId: string, now: number, plan: BudgetPlan): BudgetUsage[]
 }
 
 /** Creates a ledger bounded by an LRU of tenants (the least recently used tenant's state is forgotten). */
@@ -69,6 +72,22 @@ export function createLedger (plan: BudgetPlan, maxTenants: number): Ledger {
     hold (tenantId, rateClass, until) {
       const state = stateOf(tenantId, rateClass)
       state.holdUntil = Math.max(state.holdUntil, until)
+    },
+    usage (tenantId, now, limits) {
+      // The default class is always listed, so an idle tenant still shows its limits.
+      const classes = [...tenants.peek(tenantId) ?? []]
+      if (!classes.some(([rateClass]) => rateClass === 'default')) classes.unshift(['default', { calls: [], holdUntil: 0 }])
+      return classes.map(([rateClass, state]) => {
+        const windows = limits.tenant(rateClass)
+        const limitOf = (ms: number): number | null => windows.find((w) => w.ms === ms)?.limit ?? null
+        return {
+          rateClass,
+          lastMinute: state.calls.length - firstAfter(state.calls, now - MINUTE_MS),
+          lastHour: state.calls.length - firstAfter(state.calls, now - HOUR_MS),
+          perMinute: limitOf(MINUTE_MS),
+          perHour: limitOf(HOUR_MS)
+        }
+      })
     }
   }
 }

@@ -27,6 +27,7 @@ export function createMemoryBudgets (options: MemoryBudgetOptions): RateBudgets 
       ledger.hold(tenantId, rateClass, clock.now() + holdMs(retryAfterSeconds))
       options.metrics?.rateBudgetHolds.inc({ rate_class: rateClass })
     },
+    usage: (tenantId) => ledger.usage(tenantId, clock.now(), options.plan),
     async close () {}
   }
 }

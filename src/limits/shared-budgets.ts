@@ -46,6 +46,8 @@ export function createSharedBudgets (options: SharedBudgetOptions): RateBudgets 
       options.metrics?.rateBudgetHolds.inc({ rate_class: rateClass })
       await store.hold(tenantId, rateClass, ms)
     },
+    // This replica's share of the traffic (the calls it noted), against the shared limits.
+    usage: (tenantId) => local.usage(tenantId, clock.now(), plan),
     async close () {}
   }
 }

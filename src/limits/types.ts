@@ -14,7 +14,18 @@ export interface RateBudgets {
   take (tenantId: string, rateClass: string, client: string): Promise<BudgetDecision>
   /** Defender answered 429: hold the (tenant, class) until Retry-After, with no calls meanwhile */
   hold (tenantId: string, rateClass: string, retryAfterSeconds: number): Promise<void>
+  /** calls this process let through for the tenant in the last minute and hour, per rate class used; no I/O */
+  usage (tenantId: string): BudgetUsage[]
   close (): Promise<void>
+}
+
+/** One rate class's use of a tenant's budget, for the status pages (null limit: none stated). */
+export interface BudgetUsage {
+  readonly rateClass: string
+  readonly lastMinute: number
+  readonly lastHour: number
+  readonly perMinute: number | null
+  readonly perHour: number | null
 }
 
 /**

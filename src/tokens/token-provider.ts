@@ -7,7 +7,7 @@ import type { TokenEvents, TokenProviderOptions } from './provider-options.js'
 import { createReacquireGate } from './reacquire.js'
 import { DEFAULT_REFRESH, realSchedule, refreshAt } from './refresh.js'
 import { createSharedAcquire } from './shared-acquire.js'
-import { TokenError, type TenantToken, type TokenProvider } from './types.js'
+import { TokenError, type TenantToken, type TokenProvider, type TokenStatus } from './types.js'
 
 export type { TokenEvents, TokenProviderOptions } from './provider-options.js'
 
@@ -50,6 +50,7 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
   const rejected = new LRUCache<string, number>({ max: options.maxTenants })
   const obtain = createSharedAcquire({ source: options.source, shared: options.shared, resource: options.resource, skewMs: options.skewMs, wait: options.sharedWait, now })
   const gate = createReacquireGate(options.reacquireCooldownMs ?? 0, options.maxTenants, now)
+  const lastErrors = new LRUCache<string, NonNullable<TokenStatus['lastError']>>({ max: options.maxTenants })
   let closed = false
 
   const usable = (entry: Entry | undefined): entry is Entry => entry !== undefined && entry.token.expiresOn - options.skewMs > now()
@@ -71,6 +72,7 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
       const token = fetched.token
       store(tenantId, token, started)
       backoff.reset(tenantId)
+      lastErrors.delete(tenantId)
       if (fetched.shared) events.shared?.(tenantId, background)
       else events.acquired(tenantId, (now() - started) / 1000, background)
       return token
@@ -91,6 +93,7 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
         if (entry !== undefined) entry.stale = true
       }
       events.failed(tenantId, error.kind, (now() - started) / 1000, error.message, background)
+      lastErrors.set(tenantId, { kind: error.kind, message: error.message, at: now() })
       throw error
     }
   }
@@ -179,6 +182,13 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
     },
     refresh: reacquire,
     reacquireWaitMs: (tenantId) => gate.waitMs(tenantId),
+    status (tenantId) {
+      const entry = tokens.peek(tenantId)
+      const token = usable(entry) ? { expiresOn: entry.token.expiresOn, roles: entry.token.roles, stale: entry.stale } : undefined
+      const remaining = refusals.getRemainingTTL(tenantId)
+      return { token, lastError: lastErrors.peek(tenantId), refusedUntil: remaining > 0 ? now() + remaining : undefined }
+    },
+    forgetRefusal: (tenantId) => { refusals.delete(tenantId) },
     purge (tenantId) {
       const entry = tokens.peek(tenantId)
       if (entry !== undefined) rejected.set(tenantId, entry.token.expiresOn)

@@ -59,7 +59,24 @@ export interface TokenProvider {
   purge (tenantId: string): void
   /** ms until the tenant's next re-acquisition may ask Entra ID (0: now); callers before then share the last one */
   reacquireWaitMs (tenantId: string): number
+  /** what the cache knows of a tenant now, without any I/O (status pages render hundreds of these) */
+  status (tenantId: string): TokenStatus
+  /**
+   * forget that the tenant refused (not onboarded): its admin has just consented, so the next request
+   * asks Entra ID instead of being refused from memory
+   */
+  forgetRefusal (tenantId: string): void
   close (): void
+}
+
+/** A tenant's token state as cached: never the token itself. */
+export interface TokenStatus {
+  /** the cached token's expiry (epoch ms) and roles, if one is cached and not past expiry */
+  readonly token?: { readonly expiresOn: number, readonly roles: ReadonlySet<string>, readonly stale: boolean }
+  /** the last failed acquisition since the last success */
+  readonly lastError?: { readonly kind: TokenFailure, readonly message: string, readonly at: number }
+  /** the tenant is refused from memory until this time (not onboarded) */
+  readonly refusedUntil?: number
 }
 
 /** `wrong-token`: Entra ID (or the shared store) handed over a token of another tenant or resource */

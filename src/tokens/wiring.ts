@@ -87,6 +87,8 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
       refresh: tokens.refresh,
       purge: tokens.purge,
       reacquireWaitMs: tokens.reacquireWaitMs,
+      status: tokens.status,
+      forgetRefusal: tokens.forgetRefusal,
       close () { stopWatch(); tokens.close() }
     }
   }

@@ -6,6 +6,7 @@ import { createSigningKey, signAccessToken } from './entra-jwt.js'
 import { defaultFaultCode, defaultFaultError, errors, sendEntraError } from './entra-errors.js'
 import type { EntraError } from './entra-errors.js'
 import { assertionAccepted } from './entra-assertion.js'
+import { createConsentPages, type ConsentPages } from './entra-consent.js'
 
 /** A scripted misbehaviour of the token endpoint. */
 export type EntraFault =
@@ -38,6 +39,8 @@ export interface EntraSimOptions {
 /** Handle on a running simulated Entra ID token endpoint. */
 export interface EntraSim {
   url: string
+  /** the admin-consent page (GET/POST /{tenant}/adminconsent): redirect URIs, app roles, hostile outcomes */
+  consent: Omit<ConsentPages, 'handle'>
   hostPort: string
   publicKeyPem: string
   tokenRequests (tenant?: string): number
@@ -80,6 +83,7 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
   let secrets = [...opts.clientSecrets]
   const trust = { clientId: opts.clientId, certificates: [...opts.certificates ?? []], federatedIssuers: [...opts.federatedIssuers ?? []] }
   let base = ''
+  const consent = createConsentPages(opts.clientId, (tenant, roles) => { grants.set(tenant, roles) }, [...new Set(Object.values(opts.grants ?? {}).flat())])
 
   /** Returns the fault for the tenant (or '*'), consuming one use of a `times`-limited status fault. */
   function takeFault (tenant: string): EntraFault | undefined {
@@ -188,6 +192,7 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
       if (req.method === 'POST') { await token(req, res, decodeURIComponent(tenant), url.searchParams); return }
       sendEntraError(res, errors.postOnly(), undefined); return
     }
+    if (await consent.handle(req, res, decodeURIComponent(tenant), rest, url.searchParams)) return
     if (req.method === 'GET' && rest === 'v2.0/.well-known/openid-configuration') {
       sendJson(res, 200, openidConfiguration(tenant)); return
     }
@@ -209,6 +214,7 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
 
   return {
     url: base,
+    consent,
     hostPort: `127.0.0.1:${port}`,
     publicKeyPem: key.publicKeyPem,
     tokenRequests: (tenant) => total(requests, tenant),

@@ -1,0 +1,70 @@
+import { splitGranted } from '../policy/consent.js'
+
+/**
+ * Application permissions said in words, for a customer's admin who is asked to consent, and the APIs
+ * a tenant's permissions belong to. The gateway asks one API today (Defender for Endpoint); the pages
+ * take a list, so another API is one more entry.
+ */
+const WORDS: Readonly<Record<string, string>> = {
+  'alert.read.all': 'read every alert and incident-related alert detail',
+  'alert.readwrite.all': 'read alerts and change them (status, assignment, classification, comments)',
+  'machine.read.all': 'read the list of devices and their details',
+  'machine.readwrite.all': 'read devices and change their tags and other properties',
+  'machine.isolate': 'isolate a device from the network and release it',
+  'machine.restrictexecution': 'restrict which programs may run on a device, and lift the restriction',
+  'machine.scan': 'start an antivirus scan on a device',
+  'machine.collectforensics': 'collect an investigation package from a device',
+  'machine.stopandquarantine': 'stop a file from running and quarantine it',
+  'machine.offboard': 'offboard a device from Defender',
+  'machine.liveresponse': 'run live response commands on a device',
+  'library.manage': 'manage the live response script library',
+  'advancedquery.read.all': 'run advanced hunting queries',
+  'ti.read.all': 'read all custom indicators (IOCs)',
+  'ti.readwrite': 'read and write the indicators this app created',
+  'ti.readwrite.all': 'read and write all indicators',
+  'file.read.all': 'read file profiles',
+  'url.read.all': 'read URL and domain profiles',
+  'ip.read.all': 'read IP address profiles',
+  'user.read.all': 'read user profiles',
+  'software.read.all': 'read the software inventory',
+  'vulnerability.read.all': 'read vulnerability information',
+  'securityrecommendation.read.all': 'read security recommendations',
+  'score.read.all': 'read exposure and secure scores',
+  'remediationtasks.read.all': 'read remediation tasks',
+  'securitybaselinesassessment.read.all': 'read security baseline assessments',
+  'securityconfiguration.read.all': 'read security configuration',
+  'securityconfiguration.readwrite.all': 'read and change security configuration',
+  'event.write': 'write timeline events',
+  'integrationconfiguration.readwrite': 'read and change integration settings'
+}
+
+/** One permission as a page shows it: its name, what it allows in words, and whether it changes things. */
+export interface PermissionWords {
+  readonly name: string
+  readonly words: string
+  readonly changes: boolean
+}
+
+/** An API the gateway calls for a tenant, with the permissions configured for it. */
+export interface ApiPermissions {
+  readonly api: string
+  readonly permissions: readonly PermissionWords[]
+}
+
+/** A permission in words (an unknown one, e.g. from extraRoutes, is shown by name). */
+export function describe (permission: string): PermissionWords {
+  const words = WORDS[permission.toLowerCase()] ?? 'a permission configured by your provider'
+  return { name: permission, words, changes: /write|isolate|restrict|scan|collect|stop|offboard|liveresponse|manage/i.test(permission) }
+}
+
+/** The APIs a tenant's configured permissions belong to (Defender for Endpoint today). */
+export function tenantApis (permissions: Iterable<string>): ApiPermissions[] {
+  const list = [...permissions].sort()
+  return list.length === 0 ? [] : [{ api: 'Microsoft Defender for Endpoint', permissions: list.map(describe) }]
+}
+
+/** Configured permissions split by what the tenant's token carries (roles compared case-insensitively). */
+export function grantedVsConfigured (apis: readonly ApiPermissions[], roles: ReadonlySet<string> | undefined): Array<{ api: string, granted: string[], missing: string[] }> {
+  // No token: nothing is known to be granted, so everything configured is listed as missing.
+  return apis.map(({ api, permissions }) => ({ api, ...splitGranted(permissions.map((p) => p.name), roles ?? new Set()) }))
+}

@@ -1,0 +1,113 @@
+import cookie from '@fastify/cookie'
+import csrf from '@fastify/csrf-protection'
+import formbody from '@fastify/formbody'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { PAGES, registerViews } from '../view.js'
+import { clientsForTenant, tenantRow, type StatusSources } from './model.js'
+import { SESSION_COOKIE, type StatusSessions } from './session.js'
+import { clientRows, summarise } from './tables.js'
+
+export interface StatusPageOptions {
+  readonly sessions: StatusSessions
+  readonly sources: StatusSources
+  /** a new token for the tenant now (the admin API's forced refresh: cool-down, tid check) */
+  refresh (tenantId: string, requestId: string): Promise<unknown>
+  regions (): { configured: string, regions: ReadonlyArray<{ name: string, url: string, rttMs: number | null, available: boolean, failures: number, downUntil: string | null }> }
+  /** gateway tokens issued per client, when the OAuth2 token endpoint is on */
+  tokensIssued (): Promise<ReadonlyMap<string, number>> | undefined
+}
+
+type Form = { Body: Record<string, string | undefined> }
+
+/**
+ * `/status/*` on the admin listener: sign-in with the admin token into a signed, HttpOnly,
+ * SameSite=Strict session cookie (Secure when the request came over TLS), then the tenants, tenant,
+ * clients and regions pages. Every POST carries a CSRF token (@fastify/csrf-protection).
+ */
+export async function registerStatusPages (admin: FastifyInstance, options: StatusPageOptions): Promise<void> {
+  const { sessions } = options
+  await admin.register(async function statusPages (scope) {
+    await scope.register(cookie, { secret: sessions.cookieSecret })
+    await scope.register(formbody, { bodyLimit: 16 * 1024 })
+    await scope.register(csrf, { sessionPlugin: '@fastify/cookie', cookieOpts: { path: '/status', sameSite: 'strict', httpOnly: true, signed: true, secure: 'auto' } })
+    await registerViews(scope)
+    scope.setErrorHandler(async function statusError (error: Error & { statusCode?: number, code?: string }, request, reply) {
+      const csrfFailure = error.code?.startsWith('FST_CSRF') === true
+      if (!csrfFailure) request.log.error({ err: error }, 'status page failed')
+      return await reply.code(csrfFailure ? 403 : (error.statusCode ?? 500)).view(PAGES.message, {
+        title: 'Refused',
+        heading: csrfFailure ? 'Form refused' : 'Something went wrong',
+        message: csrfFailure ? 'This form did not come from a page of this gateway (missing or stale CSRF token). Reload the page and try again.' : 'The page could not be shown; the gateway logged why.'
+      })
+    })
+    const signInPage = async (reply: FastifyReply, error?: string): Promise<FastifyReply> =>
+      await reply.view(PAGES.signIn, { title: 'Sign in', csrf: reply.generateCsrf(), minutes: Math.round(sessions.open().maxAgeSeconds / 60), error })
+
+    scope.get('/status/sign-in', async function signIn (_request, reply) { return await signInPage(reply) })
+    scope.post<Form>('/status/sign-in', { preHandler: scope.csrfProtection }, async function signInPost (request, reply) {
+      if (!sessions.tokenMatches(request.body?.token ?? '')) {
+        request.log.warn({ event: 'status_sign_in', outcome: 'refused' }, 'status pages: wrong admin token')
+        return await signInPage(reply.code(401), 'That is not the admin token.')
+      }
+      const session = sessions.open()
+      reply.setCookie(SESSION_COOKIE, session.value, { path: '/status', httpOnly: true, sameSite: 'strict', secure: 'auto', signed: true, maxAge: session.maxAgeSeconds })
+      request.log.info({ event: 'status_sign_in', outcome: 'ok' }, 'status pages: signed in')
+      return await reply.code(303).redirect('/status')
+    })
+    scope.post('/status/sign-out', { preHandler: scope.csrfProtection }, async function signOut (request, reply) {
+      const value = sessionOf(request, reply)
+      if (value !== undefined) sessions.close(value)
+      reply.clearCookie(SESSION_COOKIE, { path: '/status' })
+      return await reply.code(303).redirect('/status/sign-in')
+    })
+    await scope.register(async function signedIn (pages) {
+      pages.addHook('onRequest', async function requireSession (request, reply) {
+        const value = sessionOf(request, reply)
+        if (value !== undefined && sessions.valid(value)) return
+        await reply.code(303).redirect('/status/sign-in')
+      })
+      registerSignedInPages(pages, options)
+    })
+  })
+}
+
+function registerSignedInPages (pages: FastifyInstance, options: StatusPageOptions): void {
+  const { sources } = options
+  const findTenant = (ref: string) => {
+    const lower = ref.toLowerCase()
+    return sources.current().tenants.find((t) => t.id === lower || t.name?.toLowerCase() === lower)
+  }
+  pages.get('/status', async function tenantsPage (_request, reply) {
+    const rows = [...sources.current().tenants].sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id)).map((t) => tenantRow(t, sources))
+    return await reply.view(PAGES.tenants, { title: 'Tenants', nav: true, csrf: reply.generateCsrf(), rows, summary: summarise(rows) })
+  })
+  pages.get<{ Params: { tenant: string }, Querystring: { refreshed?: string } }>('/status/tenants/:tenant', async function tenantPage (request, reply) {
+    const tenant = findTenant(request.params.tenant)
+    if (tenant === undefined) return await reply.code(404).view(PAGES.message, { title: 'Not found', nav: true, csrf: reply.generateCsrf(), heading: 'No such tenant', message: `'${request.params.tenant}' is not in the config.` })
+    const row = tenantRow(tenant, sources)
+    const refreshed = request.query.refreshed
+    const notice = refreshed === undefined ? undefined : (row.tokenState === 'ok' ? 'Token refreshed.' : 'The refresh did not get a token; see the last error.')
+    return await reply.view(PAGES.tenant, { title: row.name || row.id, nav: true, csrf: reply.generateCsrf(), row, clients: clientsForTenant(tenant, sources), notice, noticeOk: row.tokenState === 'ok' })
+  })
+  pages.post<{ Params: { tenant: string } }>('/status/tenants/:tenant/refresh', { preHandler: pages.csrfProtection }, async function refreshTenant (request, reply) {
+    const tenant = findTenant(request.params.tenant)
+    if (tenant === undefined) return await reply.code(404).view(PAGES.message, { title: 'Not found', nav: true, csrf: reply.generateCsrf(), heading: 'No such tenant', message: `'${request.params.tenant}' is not in the config.` })
+    await options.refresh(tenant.id, request.id).catch(() => {})
+    request.log.info({ event: 'status_refresh', tenant: tenant.id }, 'token refresh asked on the status page')
+    return await reply.code(303).redirect(`/status/tenants/${tenant.id}?refreshed=1`)
+  })
+  pages.get('/status/clients', async function clientsPage (_request, reply) {
+    const issued = await options.tokensIssued()
+    return await reply.view(PAGES.clients, { title: 'Clients', nav: true, csrf: reply.generateCsrf(), oauth: issued !== undefined, clients: clientRows(sources.current().clients, issued) })
+  })
+  pages.get('/status/regions', async function regionsPage (_request, reply) {
+    return await reply.view(PAGES.regions, { title: 'Regions', nav: true, csrf: reply.generateCsrf(), ...options.regions() })
+  })
+}
+
+function sessionOf (request: FastifyRequest, reply: FastifyReply): string | undefined {
+  const raw = request.cookies[SESSION_COOKIE]
+  if (raw === undefined) return undefined
+  const unsigned = reply.unsignCookie(raw)
+  return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined
+}
