@@ -16,6 +16,8 @@ export interface ResponseOptions {
   readonly linkBase: LinkBaseOptions
   readonly inflate: InflateLimits
   readonly metrics: RewriteMetrics
+  /** Graph answers (`gw.api === 'graph'`): Graph's hosts, and the path its links must stay under */
+  readonly graph: { readonly linkHosts: ReadonlySet<string>, readonly apiPath: RegExp }
 }
 
 type Codec = { decode: () => Transform, encode: () => Transform }
@@ -104,11 +106,13 @@ function linkRewriter (request: FastifyRequest, options: ResponseOptions): LinkR
   let prefix: string | undefined
   return function rewriteLink (link) {
     prefix ??= `${linkBase(options.linkBase, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })}${layoutPath(request)}`
-    const decision = decideLink(link, options.linkHosts, prefix)
+    const decision = request.gw.api === 'graph'
+      ? decideLink(link, options.graph.linkHosts, prefix, options.graph.apiPath)
+      : decideLink(link, options.linkHosts, prefix)
     if (decision.action === 'rewrite') return decision.link
     if (decision.action === 'keep') return undefined
     options.metrics.linksRemoved.inc({ reason: decision.reason })
-    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length }, 'removed an @odata.nextLink that does not point at a known Defender host')
+    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length, api: request.gw.api ?? 'defender' }, 'removed an @odata.nextLink that does not point at a known host of the API')
     return null
   }
 }
@@ -201,7 +205,8 @@ function sendWholeBody (request: FastifyRequest, reply: FastifyReply, body: Read
   })
 }
 
-/** the link's path prefix in the layout the caller used: Defender's own `/api` at the root (gateway token) or `/tenants/{ref}` */
+/** the link's path prefix in the layout the caller used: the API's own at the root (gateway token), `/tenants/{ref}` or `/tenants/{ref}/graph` */
 function layoutPath (request: FastifyRequest): string {
-  return request.gw.rootLayout === true ? '' : `/tenants/${request.gw.tenantRef ?? ''}`
+  if (request.gw.rootLayout === true) return ''
+  return `/tenants/${request.gw.tenantRef ?? ''}${request.gw.api === 'graph' ? '/graph' : ''}`
 }
