@@ -122,6 +122,16 @@ t.test('the Graph security API through the gateway, beside Defender, for the sam
     t.ok(explained.json().routes.some((r: { name: string }) => r.name === 'graph.alerts.list'), 'explain lists Graph routes')
   })
 
+  t.test('Graph rejecting the tenant token: purged, a fresh Graph token, the GET replayed once', async (t) => {
+    await get('/tenants/contoso/graph/v1.0/security/incidents', world.keys.ops)
+    const asked = world.sim.entra.tokenRequests(TENANT_A)
+    world.sim.graph.setFault({ status: 401, times: 1 })
+    const answer = await get('/tenants/contoso/graph/v1.0/security/incidents', world.keys.ops)
+    t.equal(answer.status, 200, answer.text)
+    t.equal(world.sim.entra.tokenRequests(TENANT_A) - asked, 1, 'one new token')
+    t.equal(world.sim.entra.lastRequest(TENANT_A)?.scope, GRAPH_DEFAULT, 'for the Graph resource')
+  })
+
   t.test('Graph\'s 429 is passed on and holds that rate class, not the others', async (t) => {
     world.sim.graph.setFault({ status: 429, retryAfter: 30, times: 1 })
     const throttled = await get('/tenants/fabrikam/graph/v1.0/security/alerts_v2', world.keys.ops)
