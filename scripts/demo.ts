@@ -43,7 +43,8 @@ async function main (): Promise<void> {
       [CONTOSO]: ['Alert.Read.All', 'Machine.Read.All'],
       [FABRIKAM]: ['Alert.Read.All', 'Machine.Read.All', 'Machine.Isolate']
     },
-    regions: ['eu', 'us']
+    regions: ['eu', 'us'],
+    graphGrants: { [CONTOSO]: ['SecurityAlert.Read.All', 'ThreatHunting.Read.All'] }
   })
   const dir = await mkdtemp(join(tmpdir(), 'defender-gateway-demo-'))
   const port = await freePort(Number(process.env.DEMO_PORT ?? 8080))
@@ -56,11 +57,12 @@ async function main (): Promise<void> {
     `identity: { clientId: ${CLIENT_ID}, secret: {fromEnv: DEMO_CLIENT_SECRET}, authorityHost: '${sim.entra.url}' }`,
     `trust: { caFile: '${sim.caFile}' }`,
     `upstream: { region: auto, regions: { eu: '${sim.regions.eu!.url}', us: '${sim.regions.us!.url}' } }`,
+    `graph: { url: '${sim.graph.url}' }`,
     'tenants:',
-    `  - { id: ${CONTOSO}, name: contoso, permissions: [Alert.Read.All, Machine.Read.All], regions: [eu] }`,
+    `  - { id: ${CONTOSO}, name: contoso, permissions: [Alert.Read.All, Machine.Read.All, SecurityAlert.Read.All, ThreatHunting.Read.All], regions: [eu] }`,
     `  - { id: ${FABRIKAM}, name: fabrikam, permissions: [Alert.Read.All, Machine.Read.All, Machine.Isolate], regions: [us] }`,
     'clients:',
-    `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(key)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All] }`,
+    `  - { name: demo, clientId: ${DEMO_CLIENT_ID}, keySha256: ${keyHash(key)}, tenants: ['*'], permissions: [Alert.Read.All, Machine.Read.All, SecurityAlert.Read.All, ThreatHunting.Read.All] }`,
     '# the OAuth2 token endpoint for unmodified Defender connectors',
     'oauth: { signingKey: {fromEnv: DEMO_OAUTH_SIGNING_KEY} }',
     ''
@@ -72,7 +74,7 @@ async function main (): Promise<void> {
 
   const lines = [
     '',
-    'defender-gateway demo is running (simulated Entra ID + Defender regions eu and us).',
+    'defender-gateway demo is running (simulated Entra ID + Defender regions eu and us + Microsoft Graph security API).',
     `  gateway ${url}   admin ${adminUrl}   config ${configFile}`,
     '',
     'Try:',
@@ -81,6 +83,8 @@ async function main (): Promise<void> {
     `  curl -s -H 'Authorization: Bearer ${key}' '${url}/tenants/contoso/api/alerts?$filter=severity+eq+%27High%27&$top=1'`,
     `  curl -s -H 'X-API-Key: ${key}' -X POST '${url}/tenants/fabrikam/api/machines/x/isolate'   # 403: not in the allowlist`,
     `  curl -s '${url}/tenants/contoso/api/alerts'   # 401: no key`,
+    `  curl -s -H 'X-API-Key: ${key}' '${url}/tenants/contoso/graph/v1.0/security/alerts_v2?$top=2'   # the same tenant through Microsoft Graph`,
+    `  curl -s -H 'X-API-Key: ${key}' -H 'Content-Type: application/json' -d '{"Query":"DeviceProcessEvents | take 3"}' '${url}/tenants/contoso/graph/v1.0/security/runHuntingQuery'`,
     `  curl -s '${adminUrl}/metrics' | grep defender_gateway_requests_total`,
     '',
     'As an unmodified Defender connector (OAuth2 client credentials; login host and API host = the gateway):',

@@ -26,6 +26,12 @@ t.test('the demo prints working curl lines and stops cleanly on SIGINT', async (
     const res = await call(url.origin, url.pathname + url.search, { method, headers: { [header[1]!]: header[2]! } })
     t.equal(res.status, expected[i], line)
   }
+  // The Graph line: the same tenant through the Microsoft Graph security API.
+  const graphLine = curls.find((l) => l.includes('/graph/v1.0/security/alerts_v2'))!
+  const graphUrl = new URL(/'(http[^']+)'/.exec(graphLine)![1]!)
+  const graphAlerts = await call(graphUrl.origin, graphUrl.pathname + graphUrl.search, { headers: { 'x-api-key': /-H 'X-API-Key: ([^']+)'/.exec(graphLine)![1]! } })
+  t.equal(graphAlerts.status, 200, graphLine)
+  t.equal(graphAlerts.json().value.length, 2)
   // The two-step OAuth2 flow it prints: the token request as written, then Defender's own /api layout.
   const tokenLine = out.split('\n').find((l) => l.includes('/oauth2/v2.0/token'))!
   const fields = [...tokenLine.matchAll(/-d ([a-z_]+)=(\S+)/g)].map((m) => `${m[1]!}=${m[2]!}`).join('&')
