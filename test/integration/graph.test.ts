@@ -5,7 +5,7 @@ import t from 'tap'
 import { keyHash } from '../../src/callers/authenticate.js'
 import { childEnv } from '../child-env.js'
 import { spawnTracked } from '../processes.js'
-import { call, GRAPH_ROLES, TENANT_A, TENANT_B, TENANT_C } from '../helper.js'
+import { ADMIN_TOKEN, call, GRAPH_ROLES, TENANT_A, TENANT_B, TENANT_C } from '../helper.js'
 import { postForm, RESOURCE, SIEM_CLIENT_ID, startOAuthWorld, type OAuthWorld } from '../oauth-helper.js'
 
 const ALERTS_ONLY = 'gk_alerts_only_0123456789abcdefghijklmnop'
@@ -75,6 +75,20 @@ t.test('the Graph security API through the gateway, beside Defender, for the sam
     t.equal(world.sim.graph.received.at(-1)?.headers['x-api-key'], undefined, 'the caller\'s key never goes upstream')
   })
 
+  t.test('a Graph nextLink to another host, or off /security, is removed', async (t) => {
+    t.teardown(() => { world.sim.graph.setLinkBase(undefined) })
+    for (const base of ['https://graph.microsoft.com.evil.example', 'https://eu.api.security.microsoft.com', `${world.sim.graph.url}/v1.0/users#`]) {
+      world.sim.graph.setLinkBase(base)
+      const answer = await get('/tenants/contoso/graph/v1.0/security/alerts_v2?$top=10', world.keys.ops)
+      t.equal(answer.status, 200)
+      t.equal(answer.json()['@odata.nextLink'], undefined, base)
+      t.equal(answer.json().value.length, 10, 'the page itself is kept')
+    }
+    world.sim.graph.setLinkBase('https://graph.microsoft.com')
+    const real = await get('/tenants/contoso/graph/v1.0/security/alerts_v2?$top=10', world.keys.ops)
+    t.match(real.json()['@odata.nextLink'], `${world.url}/tenants/contoso/graph/v1.0/security/alerts_v2?`, 'Graph\'s public host is Graph\'s')
+  })
+
   t.test('a caller allowed only SecurityAlert.Read.All reads alerts_v2 and nothing else', async (t) => {
     t.equal((await get('/tenants/contoso/graph/v1.0/security/alerts_v2', ALERTS_ONLY)).status, 200)
     t.equal((await get(`/tenants/contoso/graph/beta/security/alerts_v2/da${TENANT_A.slice(0, 8)}_00001`, ALERTS_ONLY)).status, 200)
@@ -120,6 +134,9 @@ t.test('the Graph security API through the gateway, beside Defender, for the sam
     t.same(graph.granted, ['SecurityAlert.Read.All'])
     t.ok(graph.missing.includes('SecurityIncident.Read.All'))
     t.ok(explained.json().routes.some((r: { name: string }) => r.name === 'graph.alerts.list'), 'explain lists Graph routes')
+    const view = (await call(world.adminUrl, '/admin/tenants/woodgrove', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()
+    t.match(view.apis, [{ api: 'defender', token: { ok: true }, missing: ['Machine.Isolate'] }, { api: 'graph', token: { ok: true }, granted: ['SecurityAlert.Read.All'] }], 'the admin tenant view, per API')
+    t.ok(view.apis[1].missing.includes('ThreatHunting.Read.All'))
   })
 
   t.test('Graph rejecting the tenant token: purged, a fresh Graph token, the GET replayed once', async (t) => {

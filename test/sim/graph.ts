@@ -31,6 +31,8 @@ export interface GraphSim {
   url: string
   received: GraphRecord[]
   setFault (fault: GraphFault | undefined): void
+  /** a hostile Graph: the base its nextLinks name from now on (undefined: the configured one) */
+  setLinkBase (base: string | undefined): void
   close (): Promise<void>
 }
 
@@ -52,6 +54,7 @@ export async function startGraph (opts: GraphSimOptions): Promise<GraphSim> {
   const data = new Map<string, GraphTenantData>()
   const received: GraphRecord[] = []
   let fault: GraphFault | undefined
+  let linkBase = opts.linkBase
   let base = ''
   const { keyPem, certPem } = await opts.ca.issueServerCert()
   const tenantData = (tenant: string): GraphTenantData => {
@@ -66,11 +69,11 @@ export async function startGraph (opts: GraphSimOptions): Promise<GraphSim> {
     const token = url.searchParams.get('$skiptoken')
     const offset = token === null ? 0 : Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, ''))
     const value = items.slice(offset, offset + top)
-    const body: Record<string, unknown> = { '@odata.context': `${opts.linkBase ?? base}/v1.0/$metadata#security/alerts_v2`, value }
+    const body: Record<string, unknown> = { '@odata.context': `${linkBase ?? base}/v1.0/$metadata#security/alerts_v2`, value }
     if (offset + top < items.length) {
       const next = new URLSearchParams(url.searchParams)
       next.set('$skiptoken', Buffer.from(`offset:${offset + top}`).toString('base64url'))
-      body['@odata.nextLink'] = `${opts.linkBase ?? base}${url.pathname}?${next.toString().replace(/%24/g, '$')}`
+      body['@odata.nextLink'] = `${linkBase ?? base}${url.pathname}?${next.toString().replace(/%24/g, '$')}`
     }
     sendJson(res, 200, body, ids)
   }
@@ -147,5 +150,5 @@ export async function startGraph (opts: GraphSimOptions): Promise<GraphSim> {
   })
   const destroyAll = trackSockets(server)
   base = `https://127.0.0.1:${await listenLoopback(server)}`
-  return { url: base, received, setFault (f) { fault = f }, close: async () => await closeServer(server, destroyAll) }
+  return { url: base, received, setFault (f) { fault = f }, setLinkBase (b) { linkBase = b ?? opts.linkBase }, close: async () => await closeServer(server, destroyAll) }
 }
