@@ -5,6 +5,7 @@ import type { TokenProvider } from '../tokens/types.js'
 import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
 import { sendUpstreamBody, type ResponseOptions } from './response.js'
+import { upstreamName } from './upstream-name.js'
 import type { UpstreamAnswer, UpstreamOutcomes } from './upstream-call.js'
 
 export interface OutcomeDeps {
@@ -58,8 +59,8 @@ function createUpstreamErrorHandler (deps: OutcomeDeps, resend: Resend) {
     }
     gw.upstreamFailed = code === '' ? error.message : code
     reply.send(TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(error.code ?? '')
-      ? new GatewayError('UpstreamTimeout', `Defender (region ${region}) did not answer in time; retry later.`)
-      : new GatewayError('UpstreamUnavailable', `Defender (region ${region}) could not be reached (${code || 'connection failed'}); retry later.`))
+      ? new GatewayError('UpstreamTimeout', `${upstreamName(gw.api, region)} did not answer in time; retry later.`)
+      : new GatewayError('UpstreamUnavailable', `${upstreamName(gw.api, region)} could not be reached (${code || 'connection failed'}); retry later.`))
   }
 }
 

@@ -8,6 +8,7 @@ import { decideLink } from './link-policy.js'
 import { linkBase, type LinkBaseOptions } from './link-base.js'
 import { InflateGuard, InflateRefused, type InflateLimits } from './inflate-guard.js'
 import { AuditTap, KEEP, readOutcome } from './audit-tap.js'
+import { upstreamName } from './upstream-name.js'
 
 /** What the answer path needs from config, built once: link hosts and base, inflate limits, metrics. */
 export interface ResponseOptions {
@@ -112,7 +113,8 @@ function linkRewriter (request: FastifyRequest, options: ResponseOptions): LinkR
     if (decision.action === 'rewrite') return decision.link
     if (decision.action === 'keep') return undefined
     options.metrics.linksRemoved.inc({ reason: decision.reason })
-    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length, api: request.gw.api ?? 'defender' }, 'removed an @odata.nextLink that does not point at a known host of the API')
+    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length },
+      `removed an @odata.nextLink that does not point at a known ${request.gw.api === 'graph' ? 'Microsoft Graph' : 'Defender'} host`)
     return null
   }
 }
@@ -174,8 +176,8 @@ function refuseAnswer (request: FastifyRequest, reply: FastifyReply, err: Error)
   for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
   const region = request.gw.region?.name ?? 'unknown'
   reply.send(new GatewayError('UpstreamUnavailable', err instanceof InflateRefused || err instanceof HostileAnswer
-    ? `Defender (region ${region}) sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : err.detail}); retry later.`
-    : `Defender (region ${region}) broke off its answer; retry later.`))
+    ? `${upstreamName(request.gw.api, region)} sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : err.detail}); retry later.`
+    : `${upstreamName(request.gw.api, region)} broke off its answer; retry later.`))
 }
 
 /** The small-answer path: read the body (bounded by its declared length), rewrite, send with a length. */
