@@ -74,7 +74,7 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
       else logger.warn({ credential: name, expiresOn: at, days: Math.floor((expiresOn - Date.now()) / DAY_MS) }, 'app credential expires soon; rotate it')
     }
   })
-  const events = tokenEvents(metrics, m, createTokenCheckMetrics(metrics.registry), logger)
+  const checks = createTokenCheckMetrics(metrics.registry)
   // One provider per resource of the same app: own cache, single-flight, refresh, backoff and shared
   // entries, so the (tenant, resource) pairs never share a token.
   const provider = (forSource: TokenSource, forResource: string, shared: SharedTokenStore | undefined, audienceAliases?: readonly string[]): ReturnType<typeof createTokenProvider> => createTokenProvider({
@@ -87,7 +87,8 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
     negativeTtlMs: config.tokens.notOnboardedTtlSeconds * 1000,
     backoff: config.tokens.backoff,
     refresh: config.tokens.refreshAheadSeconds === 0 ? false : { ...DEFAULT_REFRESH, leadMs: config.tokens.refreshAheadSeconds * 1000 },
-    events,
+    // Log lines say which resource (the metrics are shared by both, without a label).
+    events: tokenEvents(metrics, m, checks, logger.child({ resource: forResource })),
     shared,
     sharedWait: { lockMs: Math.max(10_000, config.tokens.timeoutMs * 2), pollMs: 50, maxWaitMs: config.tokens.timeoutMs }
   })
