@@ -25,7 +25,7 @@ export function demoLines (d: DemoLinesInput): string[] {
   const admin = `curl -s -H 'Authorization: Bearer ${d.secrets.adminToken}'`
   return [
     '',
-    'defender-gateway demo is running: simulated Entra ID, Defender regions eu and us, 250 alerts per tenant.',
+    'defender-gateway demo is running: simulated Entra ID, Defender regions eu and us, Microsoft Graph security API, 250 alerts per tenant.',
     `  gateway      ${d.url}   (HTTPS; certificate from the demo CA ${d.caFile})`,
     `  admin        ${d.adminUrl}`,
     `  config       ${d.configFile}   (its secrets are files next to it)`,
@@ -44,6 +44,10 @@ export function demoLines (d: DemoLinesInput): string[] {
     `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/tenants/contoso/explain?consent=check'   # 200: what this key may do there, and what the tenant granted`,
     `  ${curl} -H 'X-API-Key: ${key}' -X POST '${d.url}/tenants/fabrikam/api/machines/x/isolate'   # 403: not in client demo's allowlist`,
     `  ${curl} '${d.url}/tenants/contoso/api/alerts'   # 401: no key`,
+    '',
+    'The same tenant through the Microsoft Graph security API:',
+    `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/tenants/contoso/graph/v1.0/security/alerts_v2?$top=2'   # 200`,
+    `  ${curl} -H 'X-API-Key: ${key}' -H 'Content-Type: application/json' -d '{"Query":"DeviceProcessEvents | take 3"}' '${d.url}/tenants/contoso/graph/v1.0/security/runHuntingQuery'   # 200: an advanced hunting query`,
     '',
     'The admin API and metrics:',
     `  ${admin} '${d.adminUrl}/admin/tenants/contoso'   # 200: configured vs granted permissions, token state`,

@@ -40,7 +40,8 @@ async function main (): Promise<void> {
     },
     regions: ['eu', 'us'],
     // Enough to page through with $top, as a SIEM connector does.
-    defender: { alertsPerTenant: ALERTS_PER_TENANT }
+    defender: { alertsPerTenant: ALERTS_PER_TENANT },
+    graphGrants: { [CONTOSO]: ['SecurityAlert.Read.All', 'ThreatHunting.Read.All'] }
   })
   const dir = await mkdtemp(join(tmpdir(), 'defender-gateway-demo-'))
   const ports = { api: await freePort(Number(process.env.DEMO_PORT ?? 8443)), admin: await freePort(Number(process.env.DEMO_ADMIN_PORT ?? 9464)) }

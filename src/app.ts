@@ -14,6 +14,7 @@ import { createRewriteMetrics } from './observability/rewrite-metrics.js'
 import { knownLinkHosts } from './proxy/link-policy.js'
 import { linkBase } from './proxy/link-base.js'
 import { createGatewayTokens } from './tokens/wiring.js'
+import { createGraphSide } from './graph/index.js'
 import { createSharedState } from './redis/shared-state.js'
 import type { TokenSource } from './tokens/types.js'
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js'
@@ -30,7 +31,7 @@ import { forwardPlugin } from './proxy/forward.js'
 import { registerExplain } from './pipeline/explain-route.js'
 import { VERSION } from './version.js'
 import { outboundTlsContext } from './trust.js'
-import { acceptedResources, createGatewayTokenVerifier, createKeyRing, type GatewayTokenVerifier } from './gateway-tokens/index.js'
+import { acceptedResources, createGatewayTokenVerifier, graphAudiences, createKeyRing, type GatewayTokenVerifier } from './gateway-tokens/index.js'
 import { createOAuthMetrics, registerTokenEndpoint } from './token-endpoint/index.js'
 import { createPages } from './pages/index.js'
 
@@ -38,6 +39,8 @@ export interface GatewayDeps {
   readonly logger?: Logger
   /** where tokens come from; msal-node against the configured authority unless a test swaps it */
   readonly tokenSource?: TokenSource
+  /** where Graph tokens come from; msal-node (scope `{graph host}/.default`) unless a test swaps it */
+  readonly graphTokenSource?: TokenSource
   /**
    * wraps the region probe; tests fix what it reports as RTT (the real round trip still decides up or
    * down), because on a busy machine measured milliseconds can invert the order `auto` chooses by
@@ -79,14 +82,15 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const logger = deps.logger ?? createLogger(config.logging.level)
   const metrics = createMetrics(VERSION, { tenantLabel: config.metrics.tenantLabel })
   const shared = createSharedState(loaded, { logger, metrics, workers: deps.worker?.count })
-  const { tokens } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, shared: shared.tokenStore })
+  const { tokens, graphTokens } = createGatewayTokens({ loaded, metrics, logger, tokenSource: deps.tokenSource, graphTokenSource: deps.graphTokenSource, shared: shared.tokenStore })
+  const graph = createGraphSide(config)
   const now = deps.now ?? Date.now
   const oauth = config.oauth === undefined || loaded.secrets.oauthKeys === undefined
     ? undefined
     : { config: config.oauth, ring: createKeyRing(loaded.secrets.oauthKeys), metrics: createOAuthMetrics(metrics.registry), resources: acceptedResources(config.cloud) }
   let verifier = oauth === undefined
     ? undefined
-    : createGatewayTokenVerifier({ ring: oauth.ring, issuer: oauth.config.issuer, audiences: oauth.resources, now }, oauth.metrics.bearerRejections)
+    : createGatewayTokenVerifier({ ring: oauth.ring, issuer: oauth.config.issuer, audiences: oauth.resources, graphAudiences: graphAudiences(config.cloud), now }, oauth.metrics.bearerRejections)
   let oauthRing = oauth?.ring
   const policy: PolicyHolder = { current: buildPolicy(config, verifier) }
   let tenantList = config.tenants
@@ -132,12 +136,12 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   let draining = false
   const admit = createAdmit({ policy, draining: () => draining })
   app.setNotFoundHandler(admit.notFound)
-  registerExplain(app, { policy, tokens, consentUrl })
+  registerExplain(app, { policy, tokens, graphTokens, consentUrl })
   const linkBaseOptions = { publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, tls: files.tls !== undefined, listenHost: config.server.host }
   const publicBase = (request: FastifyRequest): string => linkBase(linkBaseOptions, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })
   const tokenEndpoint = oauth === undefined
     ? undefined
-    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
+    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, graphResources: graphAudiences(config.cloud), policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
   const pages = createPages({
     loaded,
     policy,
@@ -162,11 +166,13 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       budgets: shared.budgets,
       policy,
       regions,
+      graph: { tokens: graphTokens, region: graph.region },
       selected: (region) => regionMetrics.selections.inc({ region }),
       consentUrl
     }),
     regions,
     tokens,
+    graphTokens,
     budgets: shared.budgets,
     failedOver: (from, to) => regionMetrics.failovers.inc({ from, to }),
     userAgent: `MdatpPartner-DefenderGateway/${VERSION}`,
@@ -184,7 +190,8 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       linkHosts: knownLinkHosts(config.cloud, Object.values(regionTable(config.cloud, config.upstream.regions)), config.upstream.nextLinkHosts),
       linkBase: linkBaseOptions,
       inflate: { maxBytes: config.upstream.maxInflatedBytes, maxRatio: config.upstream.maxInflationRatio },
-      metrics: createRewriteMetrics(metrics.registry)
+      metrics: createRewriteMetrics(metrics.registry),
+      graph: { linkHosts: graph.linkHosts, apiPath: graph.apiPath }
     },
     bodyLimitBytes: config.server.bodyLimitBytes
   })
@@ -211,7 +218,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     else if (ring.all.map((k) => k.kid).join() !== oauthRing.all.map((k) => k.kid).join()) logger.info({ event: 'config_reload', section: 'oauth' }, 'reload: oauth signing keys changed; applied')
     oauthRing = ring
     tokenEndpoint.reload({ clients: next.config.clients, oauth: { config: wanted.config, ring } })
-    return createGatewayTokenVerifier({ ring, issuer: wanted.config.issuer, audiences: oauth.resources, now }, oauth.metrics.bearerRejections)
+    return createGatewayTokenVerifier({ ring, issuer: wanted.config.issuer, audiences: oauth.resources, graphAudiences: graphAudiences(config.cloud), now }, oauth.metrics.bearerRejections)
   }
 
   const admin = buildAdminApp({
@@ -219,7 +226,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     logger,
     isReady: () => ready,
     adminToken: loaded.secrets.adminToken,
-    tenants: { policy, tokens, regions, consentUrl },
+    tenants: { policy, tokens, graphTokens, regions, consentUrl },
     statusPages: pages.status,
     regionsView: () => ({
       configured: config.upstream.region,
@@ -261,6 +268,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       regions.close()
       processMetrics.close()
       tokens.close()
+      graphTokens.close()
       await shared.close()
     }
   }

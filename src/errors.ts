@@ -41,3 +41,20 @@ export class GatewayError extends Error {
 export function renderError (code: ErrorCode, message: string, requestId: string): string {
   return JSON.stringify({ error: { code, message, target: requestId } })
 }
+
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The caller's `client-request-id` when it is a plain token (Graph echoes it back), else undefined. */
+export function clientRequestId (value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && CLIENT_REQUEST_ID.test(value) ? value : undefined
+}
+
+/**
+ * Graph's error body, for gateway errors on Graph routes, so Graph clients (the Graph SDKs' GraphError)
+ * parse gateway and Graph errors alike: `innerError` carries `request-id`, `date` (UTC, Graph's
+ * format without zone) and the caller's `client-request-id`.
+ */
+export function renderGraphError (code: ErrorCode, message: string, requestId: string, clientId?: string, now = new Date()): string {
+  const innerError = { date: now.toISOString().slice(0, 19), 'request-id': requestId, ...(clientId === undefined ? {} : { 'client-request-id': clientId }) }
+  return JSON.stringify({ error: { code, message, innerError } })
+}

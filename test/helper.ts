@@ -21,6 +21,8 @@ export const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`
 
 export const READ_ROLES = ['Alert.Read.All', 'Machine.Read.All', 'Ti.ReadWrite', 'AdvancedQuery.Read.All', 'Software.Read.All']
 export const ALL_ROLES = [...READ_ROLES, 'Alert.ReadWrite.All', 'Machine.Isolate', 'Machine.Scan']
+/** Microsoft Graph roles the simulated tenants A and B grant the app (the same app's Graph permissions) */
+export const GRAPH_ROLES = ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityIncident.Read.All', 'ThreatHunting.Read.All']
 
 export interface TestWorld {
   readonly sim: SimWorld
@@ -61,6 +63,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     grants: options.grants ?? { [TENANT_A]: ALL_ROLES, [TENANT_B]: ALL_ROLES, [TENANT_C]: READ_ROLES },
     // us slower than eu (and probed at 1 ms against 1 s, DEFAULT_RTT), so `auto` prefers eu
     latencyMs: { us: 30 },
+    graphGrants: { [TENANT_A]: GRAPH_ROLES, [TENANT_B]: GRAPH_ROLES, [TENANT_C]: ['SecurityAlert.Read.All'] },
     ...options.sim
   })
   const keys = { siem: `gk_${randomBytes(24).toString('base64url')}`, ops: `gk_${randomBytes(24).toString('base64url')}`, narrow: `gk_${randomBytes(24).toString('base64url')}` }
@@ -71,6 +74,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<TestWorld
     identity: { clientId: CLIENT_ID, secret: { fromEnv: 'GW_TEST_SECRET' }, authorityHost: sim.entra.url },
     trust: { caFile: sim.caFile },
     upstream: { region: 'auto', regions },
+    graph: { url: sim.graph.url },
     logging: { level: 'info' },
     // Budgets out of the way by default (tests send hundreds of calls to one tenant); the budget tests
     // set their own limits.

@@ -9,6 +9,8 @@ export interface Client {
   readonly permissions: ReadonlySet<string>
   /** set when the caller presented a gateway access token: the one tenant it is bound to */
   readonly tokenTenant?: string
+  /** with a gateway token: the API it was issued for; it opens that API's routes only */
+  readonly tokenApi?: 'defender' | 'graph'
 }
 
 export interface ClientEntry {

@@ -1,15 +1,15 @@
 import { pino } from 'pino'
 import { createMetrics } from '../observability/metrics.js'
 import { createGatewayTokens } from '../tokens/wiring.js'
-import { TokenError } from '../tokens/types.js'
+import { consentByApi, type ApiConsent } from '../graph/consent.js'
 import { VERSION } from '../version.js'
 import { consentLink } from '../regions/clouds.js'
 import { load, resolveTenant, type Env, type Output } from './commands.js'
 
 /**
- * `tenant-status TENANT`: acquires a token for the tenant with the configured app credential and
- * prints which configured permissions the tenant has actually granted, so consent gaps show before
- * a client hits them.
+ * `tenant-status TENANT`: acquires the tenant's token of each API (Defender, Microsoft Graph) with the
+ * configured app credential and prints which configured permissions the tenant has actually granted,
+ * per API, so consent gaps show before a client hits them. Exit 3: something is missing; 1: no token.
  */
 export async function tenantStatus (tenant: string | undefined, file: string, env: Env, io: Output): Promise<number> {
   if (tenant === undefined) {
@@ -21,26 +21,34 @@ export async function tenantStatus (tenant: string | undefined, file: string, en
   const id = resolveTenant(loaded, tenant, io)
   if (id === undefined) return 1
   const configured = loaded.config.tenants.find((t) => t.id === id)
-  const { tokens } = createGatewayTokens({ loaded, metrics: createMetrics(VERSION), logger: pino({ level: 'silent' }) })
+  const { tokens, graphTokens } = createGatewayTokens({ loaded, metrics: createMetrics(VERSION), logger: pino({ level: 'silent' }) })
   const consent = consentLink(loaded.config, id)
   try {
-    const token = await tokens.get(id, `tenant-status-${Date.now()}`)
-    const permissions = configured?.permissions ?? []
-    const granted = permissions.filter((p) => token.roles.has(p.toLowerCase()))
-    const missing = permissions.filter((p) => !token.roles.has(p.toLowerCase()))
-    io.out(`tenant ${id}${configured?.name === undefined ? '' : ` (${configured.name})`}: token ok, expires ${new Date(token.expiresOn).toISOString()}`)
-    io.out(`  configured: ${permissions.join(', ') || '(none)'}`)
-    io.out(`  granted:    ${granted.join(', ') || '(none)'}`)
-    io.out(`  missing:    ${missing.join(', ') || '(none)'}`)
-    io.out(`  roles in token: ${[...token.roles].sort().join(', ') || '(none)'}`)
-    if (missing.length > 0) io.out(`  grant the missing permissions at ${consent}`)
-    return missing.length > 0 ? 3 : 0
-  } catch (err) {
-    const kind = err instanceof TokenError ? err.kind : 'error'
-    io.err(`tenant ${id}: no token (${kind}): ${err instanceof Error ? err.message : String(err)}`)
-    if (kind === 'not-onboarded') io.err(`  a tenant admin can consent at ${consent}`)
-    return 1
+    const apis = await consentByApi({ defender: tokens, graph: graphTokens }, id, configured?.permissions ?? [], `tenant-status-${Date.now()}`)
+    const failed = apis.filter((a) => !a.token.ok && a.token.errorClass !== 'not-configured')
+    io.out(`tenant ${id}${configured?.name === undefined ? '' : ` (${configured.name})`}${configured === undefined ? ': not in config' : ''}`)
+    for (const api of apis) print(api, io)
+    for (const api of failed) {
+      io.err(`tenant ${id}: no ${api.title} token (${api.token.ok ? '' : api.token.errorClass}): ${api.token.ok ? '' : api.token.error}`)
+      if (!api.token.ok && api.token.errorClass === 'not-onboarded') io.err(`  a tenant admin can consent at ${consent}`)
+    }
+    if (failed.length > 0) return 1
+    const missing = apis.some((a) => a.missing.length > 0)
+    if (missing) io.out(`  grant the missing permissions at ${consent}`)
+    return missing ? 3 : 0
   } finally {
     tokens.close()
+    graphTokens.close()
   }
+}
+
+function print (api: ApiConsent, io: Output): void {
+  if (!api.token.ok) {
+    io.out(`  ${api.title}: ${api.token.errorClass === 'not-configured' ? 'no permission configured' : `no token (${api.token.errorClass})`}`)
+    return
+  }
+  io.out(`  ${api.title}: token ok, expires ${api.token.expiresOn}`)
+  io.out(`    configured: ${api.configured.join(', ') || '(none)'}`)
+  io.out(`    granted:    ${api.granted.join(', ') || '(none)'}`)
+  io.out(`    missing:    ${api.missing.join(', ') || '(none)'}`)
 }

@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load.js'
 import { diffReload } from '../config/reload-diff.js'
 import { indivisibleLimits } from '../limits/plan.js'
 import { createClusterMetrics } from '../observability/cluster-metrics.js'
-import { RATE_CLASSES } from '../policy/catalogue-data.js'
+import { ALL_RATE_CLASSES } from '../graph/vocabulary.js'
 import { createMetricsGather } from './gather.js'
 import { createWorkerPool } from './pool.js'
 import { buildPrimaryAdmin } from './primary-admin.js'
@@ -97,7 +97,7 @@ export async function runPrimary (options: PrimaryOptions): Promise<void> {
 function warnIndivisible (loaded: LoadedConfig, logger: Logger): void {
   const { config } = loaded
   if (config.redis !== undefined) return
-  const limits = indivisibleLimits({ classes: RATE_CLASSES, overrides: config.limits.classes }, config.server.workers)
+  const limits = indivisibleLimits({ classes: ALL_RATE_CLASSES, overrides: config.limits.classes }, config.server.workers)
   if (limits.length === 0) return
   logger.warn({ workers: config.server.workers, limits },
     'these rate limits are smaller than server.workers: each worker still allows one call, so together they may exceed the limit (Defender then answers 429); redis.url gives one exact budget')

@@ -7,7 +7,8 @@ import { checkLimitsAndRedis, MIN_TOKEN_KEY_LENGTH } from './validate-limits.js'
 import { lenientParse } from './lenient.js'
 import { ConfigError, formatPath } from './problems.js'
 import { resolveSecret, Secret, type SecretSource } from './secret.js'
-import { PERMISSIONS, RATE_CLASSES, ROUTES } from '../policy/catalogue-data.js'
+import { ROUTES } from '../policy/catalogue-data.js'
+import { ALL_PERMISSIONS, ALL_RATE_CLASSES } from '../graph/vocabulary.js'
 import { regionTable } from '../regions/clouds.js'
 import type { Credential } from '../tokens/credentials.js'
 import { readCredentials } from './identity.js'
@@ -113,8 +114,8 @@ const ROUTE_KEYS: ReadonlySet<string> = new Set(ROUTES.map((r) => `${r.method} $
 
 function checkAll (parsed: ParsedConfig, options: LoadOptions): { config: ParsedConfig, problems: string[], material: Pick<LoadedConfig, 'secrets' | 'files' | 'credentials'>, unchecked: string[] } {
   const regions = Object.keys(regionTable(parsed.cloud, parsed.upstream.regions))
-  const { config, problems } = crossCheck(parsed, { permissions: PERMISSIONS, regions, rateClasses: Object.keys(RATE_CLASSES), routeKeys: ROUTE_KEYS })
-  problems.push(...checkLimitsAndRedis(config, Object.keys(RATE_CLASSES)), ...checkOAuthClients(config))
+  const { config, problems } = crossCheck(parsed, { permissions: ALL_PERMISSIONS, regions, rateClasses: Object.keys(ALL_RATE_CLASSES), routeKeys: ROUTE_KEYS })
+  problems.push(...checkLimitsAndRedis(config, Object.keys(ALL_RATE_CLASSES)), ...checkOAuthClients(config))
   const unchecked: string[] = []
   const material = readMaterial(config, options, problems, options.skipSecrets === true ? unchecked : undefined)
   return { config, problems, material, unchecked }

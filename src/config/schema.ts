@@ -159,6 +159,14 @@ const extraRouteSchema = z.strictObject({
   writes: z.boolean().optional()
 })
 
+/** The Microsoft Graph security API (src/graph); host and token resource follow `cloud` unless set. */
+const graphSchema = z.strictObject({
+  /** Graph service root override (a private endpoint, tests); default from `cloud` */
+  url: url(['https:', 'http:']).optional(),
+  /** token resource override; the scope sent is `${resource}/.default` */
+  resource: url(['https:']).optional()
+})
+
 /** Shared state for replicas; without it tokens and budgets live in each process (the default). */
 const redisSchema = z.strictObject({
   /** redis:// or rediss://, without a password (use `password`) */
@@ -234,6 +242,7 @@ export const configSchema = z.strictObject({
   identity: identitySchema,
   trust: z.strictObject({ caFile: fileRef.optional() }).prefault({}),
   upstream: upstreamSchema.prefault({}),
+  graph: graphSchema.prefault({}),
   tokens: tokensSchema.prefault({}),
   tenants: z.array(tenantSchema).default([]),
   clients: z.array(clientSchema).default([]),

@@ -5,7 +5,7 @@ import { verifyGatewayToken, type BearerRejection, type VerifyOptions } from './
 
 export type { BearerRejection } from './verify.js'
 export { createKeyRing, type KeyRing } from './keys.js'
-export { acceptedResources } from './resources.js'
+export { acceptedResources, graphAudiences } from './resources.js'
 
 /** The verifying side, built once at start; `forClients` is rebuilt with every policy (reload). */
 export interface GatewayTokenVerifier {
@@ -24,7 +24,7 @@ export function createGatewayTokenVerifier (options: VerifyOptions, rejections: 
       return async function authenticateToken (token) {
         const check = await verifyGatewayToken(token, options)
         if (!check.ok) return refuse(check.reason)
-        const client = recheckToken(check.claims, check.key, clients)
+        const client = recheckToken(check.claims, check.key, clients, options.graphAudiences)
         return typeof client === 'string' ? refuse(client) : client
       }
     }

@@ -1,5 +1,5 @@
 import type { Client, ClientEntry } from '../callers/authenticate.js'
-import type { GatewayClaims } from './claims.js'
+import { normaliseResource, type GatewayClaims } from './claims.js'
 import { keyFingerprint, type SigningKey } from './keys.js'
 import type { BearerRejection } from './verify.js'
 
@@ -21,7 +21,7 @@ export function indexClients (entries: readonly ClientEntry[]): ClientsByAppId {
  * same key, and may use only the token's tenant, with the roles it was issued that the client still
  * holds. Tenant allowlists are checked afterwards by authorise(), as for API keys. Pure.
  */
-export function recheckToken (claims: GatewayClaims, key: SigningKey, clients: ClientsByAppId): Client | BearerRejection {
+export function recheckToken (claims: GatewayClaims, key: SigningKey, clients: ClientsByAppId, graphAudiences?: ReadonlySet<string>): Client | BearerRejection {
   const entry = clients.get(claims.appid.toLowerCase())
   if (entry === undefined) return 'client_removed'
   if (keyFingerprint(key, entry.keySha256) !== claims.kfp) return 'key_changed'
@@ -31,6 +31,7 @@ export function recheckToken (claims: GatewayClaims, key: SigningKey, clients: C
     name: entry.name,
     tenants: new Set(stillAllowed ? [claims.tid] : []),
     permissions: new Set(claims.roles.filter((r) => current.has(r))),
-    tokenTenant: claims.tid
+    tokenTenant: claims.tid,
+    tokenApi: graphAudiences?.has(normaliseResource(claims.aud)) === true ? 'graph' : 'defender'
   }
 }

@@ -17,6 +17,8 @@ export interface VerifyOptions {
   readonly issuer: string
   /** normalised resources a token may be for (acceptedResources) */
   readonly audiences: ReadonlySet<string>
+  /** those of `audiences` that name Microsoft Graph (graphAudiences): such tokens open Graph routes only */
+  readonly graphAudiences?: ReadonlySet<string>
   /** ms since the epoch; injectable so expiry tests need no waiting */
   now (): number
 }

@@ -1,6 +1,6 @@
 import type { LimitsConfig } from '../config/schema.js'
 import type { GatewayMetrics } from '../observability/metrics.js'
-import { RATE_CLASSES } from '../policy/catalogue-data.js'
+import { ALL_RATE_CLASSES } from '../graph/vocabulary.js'
 import { createMemoryBudgets } from './memory-budgets.js'
 import { createPlan } from './plan.js'
 import { createSharedBudgets } from './shared-budgets.js'
@@ -19,7 +19,7 @@ export interface BudgetDeps {
 /** The gateway's rate budgets from the `limits` config: in the shared store when there is one, else in memory. */
 export function createRateBudgets (limits: LimitsConfig, deps: BudgetDeps = {}): RateBudgets {
   const planOptions = {
-    classes: RATE_CLASSES,
+    classes: ALL_RATE_CLASSES,
     overrides: limits.classes,
     clientShares: limits.clientShares,
     defaultClientShare: limits.defaultClientShare

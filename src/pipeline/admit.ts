@@ -4,6 +4,7 @@ import { presentedJwt, type Client } from '../callers/authenticate.js'
 import { parseTarget, type TargetResult } from '../policy/path.js'
 import { authorise } from '../policy/authorise.js'
 import { nonAsciiRejection } from '../policy/non-ascii.js'
+import { graphTarget, isGraphUrl } from '../graph/path.js'
 import type { Policy, PolicyHolder } from './policy-state.js'
 
 export interface AdmitDeps {
@@ -57,16 +58,23 @@ export function createAdmit (deps: AdmitDeps) {
       // Content-Encoding is not forwarded (src/proxy/headers.ts): a compressed body would arrive as garbage.
       return new GatewayError('BadRequest', 'Send the request body uncompressed: the gateway does not forward Content-Encoding.')
     }
-    const parsed = targetOf(request.url, client)
+    const graph = isGraphUrl(request.url)
+    if (graph) state.api = 'graph'
+    const wrongToken = tokenApiRefusal(client, graph)
+    if (wrongToken !== undefined) return wrongToken
+    const parsed = graph ? graphTarget(request.url, client.tokenTenant) : targetOf(request.url, client)
     state.rootLayout = parsed.ok && parsed.root
     if (!parsed.ok) return new GatewayError('BadRequest', `Rejected request path: ${parsed.reason}.`)
     const { target } = parsed
     const method = request.method === 'HEAD' ? 'GET' : request.method
-    const route = policy.matchRoute(method, target.segments)
-    const unsafe = nonAsciiRejection(policy.matchRoute, method, target.segments, route)
+    const matchRoute = graph ? policy.matchGraphRoute : policy.matchRoute
+    const route = matchRoute(method, target.segments)
+    const unsafe = nonAsciiRejection(matchRoute, method, target.segments, route)
     if (unsafe !== undefined) return new GatewayError('BadRequest', `Rejected request path: ${unsafe}.`)
     if (route === undefined) {
-      return new GatewayError('UnknownRoute', `${request.method} ${target.upstreamPath} is not a Defender for Endpoint API route the gateway knows.`)
+      return new GatewayError('UnknownRoute', graph
+        ? `${request.method} ${target.upstreamPath} is not a Microsoft Graph security route the gateway forwards (only the /security routes of its catalogue).`
+        : `${request.method} ${target.upstreamPath} is not a Defender for Endpoint API route the gateway knows.`)
     }
     state.route = route
     state.upstreamPath = target.upstreamPath
@@ -109,6 +117,14 @@ function tokenCandidate (policy: Policy, request: FastifyRequest): Promise<Clien
 }
 
 const ROOT_LAYOUT = /^\/api(?:[/?]|$)/i
+
+/** A gateway token opens the routes of the API it was issued for, never the other one's. */
+function tokenApiRefusal (client: Client, graph: boolean): GatewayError | undefined {
+  if (client.tokenApi === undefined || client.tokenApi === (graph ? 'graph' : 'defender')) return undefined
+  return new GatewayError('GatewayUnauthenticated', client.tokenApi === 'graph'
+    ? 'This gateway token was issued for Microsoft Graph; ask the token endpoint for the Defender API resource to call Defender routes.'
+    : 'This gateway token was issued for the Defender API; ask the token endpoint for scope https://graph.microsoft.com/.default to call Graph routes.')
+}
 
 /**
  * Defender's own layout (`/api/...`, no tenant prefix) is open only to a gateway token, and goes to the

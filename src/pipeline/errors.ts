@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ERROR_STATUS, GatewayError, renderError, type ErrorCode } from '../errors.js'
+import { clientRequestId, ERROR_STATUS, GatewayError, renderError, renderGraphError, type ErrorCode } from '../errors.js'
+import { isGraphUrl } from '../graph/path.js'
 import type { GatewayMetrics } from '../observability/metrics.js'
 
 /** The one place errors become HTTP answers, always in Defender's error shape. */
@@ -16,7 +17,7 @@ export function installErrorHandling (app: FastifyInstance, metrics: GatewayMetr
     }
     // A body we will not read (refused, cut off) must not keep the caller's connection: close it.
     if (bodyPending(request)) reply.header('connection', 'close')
-    send(reply, gatewayError, request.id)
+    send(reply, gatewayError, request)
   })
 }
 
@@ -27,7 +28,7 @@ function bodyPending (request: FastifyRequest): boolean {
 
 /** Errors fastify raises before routing (bad URL encoding...): same shape, never a crash. */
 export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  send(reply, new GatewayError('BadRequest', `Rejected request: ${error.message}`), request.id)
+  send(reply, new GatewayError('BadRequest', `Rejected request: ${error.message}`), request)
 }
 
 function toGatewayError (error: FastifyError | GatewayError): GatewayError {
@@ -38,9 +39,19 @@ function toGatewayError (error: FastifyError | GatewayError): GatewayError {
   return new GatewayError('InternalError', 'The gateway failed to handle the request; see its logs with this request id.')
 }
 
-function send (reply: FastifyReply, error: GatewayError, requestId: string): void {
+/** Defender's error shape, or Graph's on Graph routes (with Graph's `request-id` / `client-request-id` headers). */
+function send (reply: FastifyReply, error: GatewayError, request: FastifyRequest): void {
+  const requestId = request.id
   reply.code(ERROR_STATUS[error.code as ErrorCode]).headers(error.headers).header('x-request-id', requestId)
-    .type('application/json; charset=utf-8').send(renderError(error.code, error.message, requestId))
+    .type('application/json; charset=utf-8')
+  if (!isGraphUrl(request.url)) {
+    reply.send(renderError(error.code, error.message, requestId))
+    return
+  }
+  const clientId = clientRequestId(request.headers['client-request-id'])
+  reply.header('request-id', requestId)
+  if (clientId !== undefined) reply.header('client-request-id', clientId)
+  reply.send(renderGraphError(error.code, error.message, requestId, clientId))
 }
 
 /**

@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.js'
 import { explain } from '../policy/explain.js'
+import { consentByApi } from '../graph/consent.js'
 import type { TokenProvider } from '../tokens/types.js'
 import type { PolicyHolder } from './policy-state.js'
 
 export interface ExplainDeps {
   readonly policy: PolicyHolder
   readonly tokens: TokenProvider
+  /** the Graph resource's tokens: consent is checked per API */
+  readonly graphTokens: TokenProvider
   consentUrl (tenantId: string): string
 }
 
@@ -31,10 +34,11 @@ export function registerExplain (app: FastifyInstance, deps: ExplainDeps): void 
     request.gw.tenantId = tenant.id
     const answer = explain(client, tenant, policy.routes)
     if (request.query.consent !== 'check') return answer
-    const token = await deps.tokens.get(tenant.id, request.id).catch((err: Error) => err)
-    if (token instanceof Error) return { ...answer, consent: { error: token.message, consentUrl: deps.consentUrl(tenant.id) } }
-    const granted = answer.permissions.filter((p) => token.roles.has(p.toLowerCase()))
-    const missing = answer.permissions.filter((p) => !token.roles.has(p.toLowerCase()))
-    return { ...answer, consent: { granted, missing, consentUrl: deps.consentUrl(tenant.id) } }
+    // Tokens are per resource, so are grants: each API's permissions against that API's token.
+    const apis = await consentByApi({ defender: deps.tokens, graph: deps.graphTokens }, tenant.id, answer.permissions, request.id)
+    const consentUrl = deps.consentUrl(tenant.id)
+    const failed = apis.find((a) => !a.token.ok && a.token.errorClass !== 'not-configured')
+    if (failed !== undefined && !failed.token.ok) return { ...answer, consent: { error: failed.token.error, consentUrl, apis } }
+    return { ...answer, consent: { granted: apis.flatMap((a) => a.granted), missing: apis.flatMap((a) => a.missing), consentUrl, apis } }
   })
 }

@@ -4,6 +4,8 @@ import type { ParsedConfig } from '../config/schema.js'
 import type { RouteSpec } from '../policy/catalogue-data.js'
 import { catalogue } from '../policy/catalogue.js'
 import { createMatcher, type RouteMatcher } from '../policy/match.js'
+import { GRAPH_ROUTES } from '../graph/catalogue-data.js'
+import { createGraphMatcher } from '../graph/path.js'
 import type { TenantEntry } from './state.js'
 
 /**
@@ -15,6 +17,9 @@ export interface Policy {
   /** gateway access tokens (oauth section), re-checked against this policy's clients; absent = off */
   readonly authenticateToken?: TokenAuthenticator
   readonly matchRoute: RouteMatcher
+  /** the Graph security catalogue (src/graph), matched on the segments after the version */
+  readonly matchGraphRoute: RouteMatcher
+  /** both catalogues (Defender's with extra routes, then Graph's), for explain */
   readonly routes: readonly RouteSpec[]
   /** by lowercase id and by lowercase alias */
   readonly tenants: ReadonlyMap<string, TenantEntry>
@@ -35,7 +40,8 @@ export function buildPolicy (config: Pick<ParsedConfig, 'clients' | 'tenants' | 
     authenticate: createAuthenticator(config.clients),
     authenticateToken: tokens?.forClients(config.clients),
     matchRoute: createMatcher(routes),
-    routes,
+    matchGraphRoute: createGraphMatcher(GRAPH_ROUTES),
+    routes: [...routes, ...GRAPH_ROUTES],
     tenants
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
 import { grantedByRoles } from '../policy/authorise.js'
 import type { RegionDirectory } from '../regions/directory.js'
+import type { Region } from '../regions/select.js'
 import type { RateBudgets } from '../limits/types.js'
 import { TokenError, type TokenProvider } from '../tokens/types.js'
 import type { PolicyHolder } from './policy-state.js'
@@ -11,6 +12,8 @@ export interface PrepareDeps {
   readonly budgets: RateBudgets
   readonly policy: PolicyHolder
   readonly regions: RegionDirectory
+  /** the Graph side (src/graph): its tokens (same app, Graph resource) and its one host */
+  readonly graph: { readonly tokens: TokenProvider, readonly region: Region }
   /** counts the region each request goes to first */
   selected (region: string): void
   consentUrl (tenantId: string): string
@@ -26,27 +29,35 @@ export function createPrepare (deps: PrepareDeps) {
     const state = request.gw
     const tenantId = state.tenantId as string
     const route = state.route!
-    // Defender's budget is per (app, tenant): spend it here, before Entra or Defender is asked anything.
+    const graph = route.api === 'graph'
+    const api = graph ? 'Microsoft Graph' : 'Defender'
+    // Both APIs throttle per (app, tenant): spend the budget here, before Entra or the API is asked anything.
     const budget = await deps.budgets.take(tenantId, route.rateClass, state.client!.name)
     if (!budget.ok) {
       throw new GatewayError('RateLimited',
-        `Tenant ${tenantId} has used its Defender budget for ${route.rateClass} calls` +
-        `${budget.reason === 'upstream' ? ' (Defender asked to wait)' : ''}; retry after ${budget.retryAfterSeconds} s.`,
+        `Tenant ${tenantId} has used its ${api} budget for ${route.rateClass} calls` +
+        `${budget.reason === 'upstream' ? ` (${api} asked to wait)` : ''}; retry after ${budget.retryAfterSeconds} s.`,
         { 'retry-after': String(budget.retryAfterSeconds) })
     }
     let token
     try {
-      token = await deps.tokens.get(tenantId, request.id)
+      token = await (graph ? deps.graph.tokens : deps.tokens).get(tenantId, request.id)
     } catch (err) {
       throw tokenFailure(err, tenantId, deps.consentUrl(tenantId))
     }
     if (!grantedByRoles(token.roles, route)) {
       const named = state.tenantWritten ?? tenantId
       throw new GatewayError('PermissionNotGranted',
-        `Tenant '${named}' (${tenantId}) has not granted the gateway's app ${state.permission ?? route.permissions[0]}. ` +
-        `A tenant admin can grant it at ${deps.consentUrl(tenantId)}; GET /tenants/${named}/explain?consent=check shows what it granted.`)
+        `Tenant '${named}' (${tenantId}) has not granted the gateway's app the ${graph ? 'Microsoft Graph' : 'WindowsDefenderATP (Defender for Endpoint)'} ` +
+        `application permission ${state.permission ?? route.permissions[0]}. A tenant admin can grant it at ${deps.consentUrl(tenantId)}; ` +
+        `GET /tenants/${named}/explain?consent=check shows what it granted.`)
     }
     state.token = token
+    if (graph) {
+      state.region = deps.graph.region
+      state.fallbacks = []
+      return
+    }
     const [region, ...fallbacks] = deps.regions.rank(deps.policy.current.tenants.get(tenantId)?.regions)
     if (region === undefined) {
       throw new GatewayError('UpstreamUnavailable', `No Defender region is allowed for tenant ${tenantId}.`)

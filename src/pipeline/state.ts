@@ -14,6 +14,8 @@ export interface RequestState {
   /** the caller used Defender's own layout (`/api/...` with a gateway token): links keep that layout */
   rootLayout?: boolean
   route?: RouteSpec
+  /** the request is for the Microsoft Graph security API (src/graph), not Defender for Endpoint */
+  api?: 'graph'
   permission?: string
   upstreamPath?: string
   query?: string

@@ -64,22 +64,24 @@ export type RateClass = keyof typeof RATE_CLASSES
 /** HTTP methods used by the documented Defender routes. */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
-/** One allowlisted Defender route: how to match it, what it needs, how it is throttled. */
-export interface RouteSpec {
+/** One allowlisted route (Defender's, or Graph's with `api: 'graph'`): how to match it, what it needs, how it is throttled. */
+export interface RouteSpec<P extends string = string, R extends string = string> {
   /** stable, unique, low-cardinality name used in metrics and logs, e.g. 'alerts.list', 'alerts.get', 'alerts.update', 'machines.isolate', 'machineActions.getPackageUri' */
   readonly name: string
   readonly method: HttpMethod
   /** path template relative to the host, always starting with '/api/'; variables as {name}; an OData function segment keeps its literal name with its argument list as one variable, e.g. '/api/machines/findbyip({args})', '/api/machines/find({args})', '/api/machineactions/{id}/GetLiveResponseResultDownloadLink({args})'. No query string in the template. Use the documented casing of literal segments (matching will be case-insensitive). */
   readonly template: string
   /** any ONE of these suffices */
-  readonly permissions: readonly Permission[]
-  readonly rateClass: RateClass
+  readonly permissions: readonly P[]
+  readonly rateClass: R
   /** true when the route changes state in Defender (isolate, tags, PATCH, DELETE, uploads, indicator writes, live response, alert updates, investigations, scan-definition writes...); false for reads INCLUDING the POSTs that only read (advancedqueries/run, GetScanHistoryByScanDefinitionId, GetScanHistoryBySessionId) */
   readonly writes: boolean
+  /** the Microsoft Graph security API (src/graph); absent for the Defender for Endpoint API */
+  readonly api?: 'graph'
 }
 
 /** Complete documented MDE route table (§3.1–3.12), one entry per (method, template); the allowlist and permission map derive from it. */
-export const ROUTES: readonly RouteSpec[] = [
+export const ROUTES: ReadonlyArray<RouteSpec<Permission, RateClass>> = [
   // 3.1 Alerts
   { name: 'alerts.list', method: 'GET', template: '/api/alerts', permissions: ['Alert.Read.All', 'Alert.ReadWrite.All'], rateClass: 'default', writes: false },
   { name: 'alerts.get', method: 'GET', template: '/api/alerts/{id}', permissions: ['Alert.Read.All', 'Alert.ReadWrite.All'], rateClass: 'default', writes: false },

@@ -8,7 +8,7 @@ export interface Explanation {
   /** client.permissions ∩ tenant.permissions */
   readonly permissions: readonly string[]
   /** every catalogue route those permissions open, with the permission that opens it */
-  readonly routes: ReadonlyArray<{ readonly name: string, readonly method: string, readonly template: string, readonly permission: string, readonly writes: boolean }>
+  readonly routes: ReadonlyArray<{ readonly name: string, readonly method: string, readonly template: string, readonly permission: string, readonly writes: boolean, readonly api: 'defender' | 'graph' }>
 }
 
 /** Pure: the same allowlist arithmetic `authorise` applies, listed for every route at once. */
@@ -17,7 +17,7 @@ export function explain (client: Grantee, tenant: TenantPolicy, routes: readonly
   const open = new Set(permissions)
   const opened = routes.flatMap((route) => {
     const permission = route.permissions.find((p) => open.has(p))
-    return permission === undefined ? [] : [{ name: route.name, method: route.method, template: route.template, permission, writes: route.writes }]
+    return permission === undefined ? [] : [{ name: route.name, method: route.method, template: route.template, permission, writes: route.writes, api: route.api ?? 'defender' as const }]
   })
   return { client: client.name, tenant: tenant.id, permissions, routes: opened }
 }

@@ -27,11 +27,20 @@ const CONTROL = /[\u0000-\u001f\u007f\\#]/
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/
 const PREFIX = /^\/tenants\/([A-Za-z0-9._-]{1,64})(\/api(?:\/.*)?)$/i
 
+/** Where an API's paths sit under `/tenants/{tenant}`: group 1 the tenant, group 2 the upstream path. */
+export interface PathLayout {
+  readonly prefix: RegExp
+  /** said when a path does not fit, e.g. '/tenants/{tenantId}/api/...' */
+  readonly shape: string
+}
+
+const DEFENDER_LAYOUT: PathLayout = { prefix: PREFIX, shape: '/tenants/{tenantId}/api/...' }
+
 /**
  * Splits a raw request target into tenant, upstream path and query, or says why it is unsafe.
  * Pure: the same string always gives the same answer, so it is tested table-driven.
  */
-export function parseTarget (rawUrl: string): TargetResult {
+export function parseTarget (rawUrl: string, layout: PathLayout = DEFENDER_LAYOUT): TargetResult {
   const q = rawUrl.indexOf('?')
   const path = q === -1 ? rawUrl : rawUrl.slice(0, q)
   const query = q === -1 ? '' : rawUrl.slice(q)
@@ -42,8 +51,8 @@ export function parseTarget (rawUrl: string): TargetResult {
   if (!PATH_CHARS.test(path)) return fail('characters that must be percent-encoded in path')
   if (FORBIDDEN_ENCODED.test(path)) return fail('encoded separators, dots, percent signs or control characters in path')
   if (path.includes('//')) return fail('empty path segment')
-  const match = PREFIX.exec(path)
-  if (match === null) return fail('path must be /tenants/{tenantId}/api/...')
+  const match = layout.prefix.exec(path)
+  if (match === null) return fail(`path must be ${layout.shape}`)
   const tenantRef = match[1] as string
   const upstreamPath = match[2] as string
   const rawSegments = upstreamPath.split('/').slice(2)

@@ -29,7 +29,15 @@ const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity'])
 
 const NEVER_DOWNSTREAM = new Set(['set-cookie', 'set-cookie2'])
 
+/**
+ * Graph reads two more caller headers: `client-request-id` (the caller's correlation id, echoed back) and
+ * `Prefer` (`include-unknown-enum-members` on alerts, `return=representation` on updates), reference §5.4.
+ */
+export const GRAPH_FORWARDED: readonly string[] = ['client-request-id', 'prefer']
+
 export interface UpstreamHeaderInput {
+  /** further caller headers the target API reads (GRAPH_FORWARDED for Graph) */
+  readonly extra?: readonly string[]
   readonly accessToken: string
   readonly requestId: string
   readonly userAgent: string
@@ -42,6 +50,10 @@ export interface UpstreamHeaderInput {
 export function upstreamRequestHeaders (incoming: IncomingHttpHeaders, input: UpstreamHeaderInput): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
   for (const name of FORWARDED) {
+    const value = incoming[name]
+    if (typeof value === 'string') out[name] = value
+  }
+  for (const name of input.extra ?? []) {
     const value = incoming[name]
     if (typeof value === 'string') out[name] = value
   }

@@ -53,11 +53,11 @@ export function knownLinkHosts (cloud: CloudName, regionUrls: readonly string[],
 }
 
 /**
- * Decides one nextLink: a link on a known Defender host under `/api` is pointed at the gateway (path and
+ * Decides one nextLink: a link on a known Defender host under `/api` (or `apiPath`: Graph's `/v1.0/security`) is pointed at the gateway (path and
  * query kept byte for byte); a well-formed https link on a download host is kept; anything else is
  * removed, so a caller is never handed a link to a host the gateway does not know.
  */
-export function decideLink (link: string, known: ReadonlySet<string>, gatewayPrefix: string): LinkDecision {
+export function decideLink (link: string, known: ReadonlySet<string>, gatewayPrefix: string, apiPath: RegExp = API_PATH): LinkDecision {
   if (link.length > MAX_LINK_BYTES) return { action: 'remove', reason: 'too_long' }
   const m = URL_CHARS.test(link) ? ABSOLUTE.exec(link) : null
   if (m === null) return { action: 'remove', reason: 'malformed' }
@@ -69,7 +69,7 @@ export function decideLink (link: string, known: ReadonlySet<string>, gatewayPre
   const path = pathAndQuery.split('?', 1)[0] as string
   if (DOWNLOAD_HOST.test(host) && scheme === 'https') return { action: 'keep' }
   if (!known.has(`${host}:${port}`)) return { action: 'remove', reason: 'unknown_host', host, path: path.slice(0, 128) }
-  if (!API_PATH.test(pathAndQuery) || DOT_SEGMENT.test(path)) return { action: 'remove', reason: 'not_api_path', host, path: path.slice(0, 128) }
+  if (!apiPath.test(pathAndQuery) || DOT_SEGMENT.test(path)) return { action: 'remove', reason: 'not_api_path', host, path: path.slice(0, 128) }
   return { action: 'rewrite', link: gatewayPrefix + pathAndQuery }
 }
 

@@ -5,11 +5,14 @@ import type { TokenProvider } from '../tokens/types.js'
 import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
 import { sendUpstreamBody, type ResponseOptions } from './response.js'
+import { upstreamName } from './upstream-name.js'
 import type { UpstreamAnswer, UpstreamOutcomes } from './upstream-call.js'
 
 export interface OutcomeDeps {
   readonly regions: RegionDirectory
   readonly tokens: TokenProvider
+  /** the Graph resource's tokens (requests with `gw.api === 'graph'`) */
+  readonly graphTokens: TokenProvider
   readonly budgets: RateBudgets
   readonly bodyLimitBytes: number
   readonly responses: ResponseOptions
@@ -42,7 +45,8 @@ function createUpstreamErrorHandler (deps: OutcomeDeps, resend: Resend) {
     const { gw } = reply.request
     const code = error.cause?.code ?? error.code ?? ''
     const region = gw.region?.name ?? 'unknown'
-    deps.regions.failed(region, code === '' ? error.message : code)
+    // Graph is one global host, not a Defender region: it has no health entry and no failover.
+    if (gw.api !== 'graph') deps.regions.failed(region, code === '' ? error.message : code)
     const next = gw.fallbacks?.[0]
     if (next !== undefined && gw.failedOver === undefined && IDEMPOTENT.has(reply.request.method) && !reply.sent) {
       gw.failedOver = region
@@ -55,8 +59,8 @@ function createUpstreamErrorHandler (deps: OutcomeDeps, resend: Resend) {
     }
     gw.upstreamFailed = code === '' ? error.message : code
     reply.send(TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(error.code ?? '')
-      ? new GatewayError('UpstreamTimeout', `Defender (region ${region}) did not answer in time; retry later.`)
-      : new GatewayError('UpstreamUnavailable', `Defender (region ${region}) could not be reached (${code || 'connection failed'}); retry later.`))
+      ? new GatewayError('UpstreamTimeout', `${upstreamName(gw.api, region)} did not answer in time; retry later.`)
+      : new GatewayError('UpstreamUnavailable', `${upstreamName(gw.api, region)} could not be reached (${code || 'connection failed'}); retry later.`))
   }
 }
 
@@ -69,7 +73,7 @@ function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
     const request: FastifyRequest = reply.request
     const { gw } = request
     const region = gw.region?.name ?? 'unknown'
-    if (res.statusCode >= 500) deps.regions.failed(region, `HTTP ${res.statusCode}`)
+    if (gw.api === 'graph') { /* one global host: no region health */ } else if (res.statusCode >= 500) deps.regions.failed(region, `HTTP ${res.statusCode}`)
     else if (gw.upstreamStart !== undefined && gw.upstreamHeadersAt !== undefined) deps.regions.succeeded(region, gw.upstreamHeadersAt - gw.upstreamStart)
     if (res.statusCode === 429) {
       // Defender's own throttle: hold this (tenant, class) so no replica calls until it says.
@@ -83,16 +87,18 @@ function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
     }
     res.stream.resume()
     const tenantId = gw.tenantId as string
+    const tokens = gw.api === 'graph' ? deps.graphTokens : deps.tokens
+    const api = gw.api === 'graph' ? 'Microsoft Graph' : 'Defender'
     if (gw.replayed === true || !IDEMPOTENT.has(request.method)) {
-      deps.tokens.purge(tenantId)
-      request.log.error({ tenant: tenantId, replayed: gw.replayed === true }, 'Defender rejected the tenant token')
+      tokens.purge(tenantId)
+      request.log.error({ tenant: tenantId, replayed: gw.replayed === true, api }, `${api} rejected the tenant token`)
       gw.upstreamFailed = 'upstream 401'
-      reply.send(new GatewayError('UpstreamUnavailable', `Defender rejected the gateway's token for tenant ${tenantId}; ${IDEMPOTENT.has(request.method) ? 'a fresh token was rejected too' : 'the request was not repeated'}. Retry later.`))
+      reply.send(new GatewayError('UpstreamUnavailable', `${api} rejected the gateway's token for tenant ${tenantId}; ${IDEMPOTENT.has(request.method) ? 'a fresh token was rejected too' : 'the request was not repeated'}. Retry later.`))
       return
     }
     gw.replayed = true
     for (const name of Object.keys(res.headers)) if (name !== 'x-request-id') reply.removeHeader(name)
-    deps.tokens.refresh(tenantId, request.id).then((token) => {
+    tokens.refresh(tenantId, request.id).then((token) => {
       gw.token = token
       resend(reply)
     }, (err: Error) => {

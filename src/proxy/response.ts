@@ -8,6 +8,7 @@ import { decideLink } from './link-policy.js'
 import { linkBase, type LinkBaseOptions } from './link-base.js'
 import { InflateGuard, InflateRefused, type InflateLimits } from './inflate-guard.js'
 import { AuditTap, KEEP, readOutcome } from './audit-tap.js'
+import { upstreamName } from './upstream-name.js'
 
 /** What the answer path needs from config, built once: link hosts and base, inflate limits, metrics. */
 export interface ResponseOptions {
@@ -16,6 +17,8 @@ export interface ResponseOptions {
   readonly linkBase: LinkBaseOptions
   readonly inflate: InflateLimits
   readonly metrics: RewriteMetrics
+  /** Graph answers (`gw.api === 'graph'`): Graph's hosts, and the path its links must stay under */
+  readonly graph: { readonly linkHosts: ReadonlySet<string>, readonly apiPath: RegExp }
 }
 
 type Codec = { decode: () => Transform, encode: () => Transform }
@@ -104,11 +107,14 @@ function linkRewriter (request: FastifyRequest, options: ResponseOptions): LinkR
   let prefix: string | undefined
   return function rewriteLink (link) {
     prefix ??= `${linkBase(options.linkBase, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })}${layoutPath(request)}`
-    const decision = decideLink(link, options.linkHosts, prefix)
+    const decision = request.gw.api === 'graph'
+      ? decideLink(link, options.graph.linkHosts, prefix, options.graph.apiPath)
+      : decideLink(link, options.linkHosts, prefix)
     if (decision.action === 'rewrite') return decision.link
     if (decision.action === 'keep') return undefined
     options.metrics.linksRemoved.inc({ reason: decision.reason })
-    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length }, 'removed an @odata.nextLink that does not point at a known Defender host')
+    request.log.warn({ reason: decision.reason, linkHost: decision.host, linkPath: decision.path, linkBytes: link.length },
+      `removed an @odata.nextLink that does not point at a known ${request.gw.api === 'graph' ? 'Microsoft Graph' : 'Defender'} host`)
     return null
   }
 }
@@ -170,8 +176,8 @@ function refuseAnswer (request: FastifyRequest, reply: FastifyReply, err: Error)
   for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
   const region = request.gw.region?.name ?? 'unknown'
   reply.send(new GatewayError('UpstreamUnavailable', err instanceof InflateRefused || err instanceof HostileAnswer
-    ? `Defender (region ${region}) sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : err.detail}); retry later.`
-    : `Defender (region ${region}) broke off its answer; retry later.`))
+    ? `${upstreamName(request.gw.api, region)} sent an answer the gateway does not pass on (${err instanceof InflateRefused ? 'it inflates beyond the limits' : err.detail}); retry later.`
+    : `${upstreamName(request.gw.api, region)} broke off its answer; retry later.`))
 }
 
 /** The small-answer path: read the body (bounded by its declared length), rewrite, send with a length. */
@@ -201,7 +207,8 @@ function sendWholeBody (request: FastifyRequest, reply: FastifyReply, body: Read
   })
 }
 
-/** the link's path prefix in the layout the caller used: Defender's own `/api` at the root (gateway token) or `/tenants/{ref}` */
+/** the link's path prefix in the layout the caller used: the API's own at the root (gateway token), `/tenants/{ref}` or `/tenants/{ref}/graph` */
 function layoutPath (request: FastifyRequest): string {
-  return request.gw.rootLayout === true ? '' : `/tenants/${request.gw.tenantRef ?? ''}`
+  if (request.gw.rootLayout === true) return ''
+  return `/tenants/${request.gw.tenantRef ?? ''}${request.gw.api === 'graph' ? '/graph' : ''}`
 }

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify'
 import { Agent, type Dispatcher } from 'undici'
 import type { OverloadReason } from '../observability/overload-metrics.js'
 import { cutIdleReader } from './guards.js'
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { downstreamResponseHeaders, GRAPH_FORWARDED, upstreamRequestHeaders } from './headers.js'
 
 export interface UpstreamCallOptions {
   readonly userAgent: string
@@ -81,6 +81,7 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
       method: request.method as Dispatcher.HttpMethod,
       headers: upstreamRequestHeaders(request.headers, {
         accessToken: gw.token?.accessToken ?? '',
+        extra: gw.api === 'graph' ? GRAPH_FORWARDED : undefined,
         requestId: request.id,
         userAgent: options.userAgent
       }) as Record<string, string | string[]>,

@@ -3,6 +3,7 @@ import { keyHash, type ClientEntry } from '../callers/authenticate.js'
 import { normaliseResource } from '../gateway-tokens/claims.js'
 import type { TenantEntry } from '../pipeline/state.js'
 import { OAuthError } from './oauth-errors.js'
+import { apiOfPermission } from '../graph/vocabulary.js'
 import type { TokenRequest } from './form.js'
 
 /** v1 (`/oauth2/token`, `resource`) or v2 (`/oauth2/v2.0/token`, `scope`). */
@@ -49,7 +50,7 @@ export function requestedResource (version: EndpointVersion, request: TokenReque
     }
   }
   if (!accepted.has(normaliseResource(resource))) {
-    throw new OAuthError('scope', `The resource '${clip(resource)}' is not the Defender for Endpoint API; the gateway issues tokens for that API only.`)
+    throw new OAuthError('scope', `The resource '${clip(resource)}' is neither the Defender for Endpoint API nor Microsoft Graph; the gateway issues tokens for those APIs only.`)
   }
   return resource
 }
@@ -63,9 +64,12 @@ export function tenantFor (ref: string, tenants: ReadonlyMap<string, TenantEntry
   return tenant
 }
 
-/** `roles`: what the client may do in that tenant, client allowlist ∩ tenant allowlist, sorted. */
-export function grantedRoles (client: ClientEntry, tenant: TenantEntry): string[] {
-  return client.permissions.filter((p) => tenant.permissions.has(p)).sort()
+/**
+ * `roles`: what the client may do in that tenant with the API the token is for, client allowlist ∩
+ * tenant allowlist, sorted (a Graph token carries Graph permissions only, a Defender token Defender's).
+ */
+export function grantedRoles (client: ClientEntry, tenant: TenantEntry, api: 'defender' | 'graph' = 'defender'): string[] {
+  return client.permissions.filter((p) => tenant.permissions.has(p) && apiOfPermission(p) === api).sort()
 }
 
 /** Caller-supplied text echoed in a message is cut short and kept printable. */

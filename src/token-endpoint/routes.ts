@@ -5,6 +5,7 @@ import type { KeyRing } from '../gateway-tokens/keys.js'
 import type { PolicyHolder } from '../pipeline/policy-state.js'
 import { parseTokenRequest } from './form.js'
 import { grantedRoles, indexByClientId, requestedResource, secretMatches, tenantFor, type EndpointVersion } from './grant.js'
+import { normaliseResource } from '../gateway-tokens/claims.js'
 import { createGuessLimiter } from './guess-limit.js'
 import { bodyPending, installTokenGuards } from './guards.js'
 import { signToken, tokenResponse } from './issue.js'
@@ -17,6 +18,8 @@ export interface TokenEndpointOptions {
   readonly ring: KeyRing
   /** normalised Defender API identifiers of the configured cloud */
   readonly resources: ReadonlySet<string>
+  /** those of `resources` that name Microsoft Graph: their tokens carry Graph permissions only */
+  readonly graphResources?: ReadonlySet<string>
   /** tenants (by id and alias) come from the policy in force */
   readonly policy: PolicyHolder
   readonly clients: readonly ClientEntry[]
@@ -88,7 +91,7 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
     const tenant = tenantFor(request.params.tenant, options.policy.current.tenants, client)
     request.gw.tenantId = tenant.id
     const resource = requestedResource(version, form, options.resources)
-    const roles = grantedRoles(client, tenant)
+    const roles = grantedRoles(client, tenant, options.graphResources?.has(normaliseResource(resource)) === true ? 'graph' : 'defender')
     const issued = await signToken({ client, tenantId: tenant.id, resource, roles }, { ring: oauth.ring, issuer: oauth.config.issuer, lifetimeSeconds: oauth.config.tokenLifetimeSeconds }, options.now())
     metrics.issued.inc({ client: client.name, version })
     request.log.info({ audit: true, event: 'token_issued', client: client.name, tenant: tenant.id, resource, roles, jti: issued.jti, expiresOn: issued.exp }, 'token issued')

@@ -7,6 +7,8 @@ export interface TokenExpectation {
   readonly tenantId: string
   /** the resource the scope names (`identity.resource` or the cloud's), e.g. https://api.securitycenter.microsoft.com */
   readonly resource: string
+  /** other exact `aud` values naming the same resource (Graph's app id for Graph tokens) */
+  readonly audienceAliases?: readonly string[]
 }
 
 // Claims are untrusted text: only this much of them reaches a log line.
@@ -59,7 +61,7 @@ export function checkToken (acquired: AcquiredToken, expected: TokenExpectation,
   const refuse = (reason: MismatchDetails['reason']): TokenMismatch =>
     new TokenMismatch({ tenantId, reason, tokenTenant: claims.tid.slice(0, MAX_CLAIM), audience: claims.aud.slice(0, MAX_CLAIM), origin })
   if (claims.tid !== tenantId) throw refuse('tenant')
-  if (!sameResource(claims.aud, expected.resource)) throw refuse('audience')
+  if (!sameResource(claims.aud, expected.resource) && expected.audienceAliases?.includes(claims.aud) !== true) throw refuse('audience')
   return claims as TenantToken
 }
 

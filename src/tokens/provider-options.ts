@@ -28,6 +28,8 @@ export interface TokenProviderOptions {
   readonly source: TokenSource
   /** the Defender resource every token must be issued for (the scope without `/.default`) */
   readonly resource: string
+  /** other exact `aud` values of that resource (Graph's app id) */
+  readonly audienceAliases?: readonly string[]
   /** at most one re-acquisition (401 replacement, forced refresh) per tenant this often; 0: single-flight only */
   readonly reacquireCooldownMs?: number
   /** a token is used until expiresOn minus this */

@@ -30,6 +30,8 @@ export interface SharedAcquireOptions {
   readonly shared?: SharedTokenStore | undefined
   /** the configured Defender resource every token must be for */
   readonly resource: string
+  /** other exact `aud` values of that resource (see TokenExpectation) */
+  readonly audienceAliases?: readonly string[]
   readonly skewMs: number
   readonly wait?: SharedWait | undefined
   readonly now: () => number
@@ -62,7 +64,7 @@ export function createSharedAcquire (options: SharedAcquireOptions): Fetch {
    */
   const admit = async (tenantId: string, token: AcquiredToken, origin: TokenOrigin): Promise<TenantToken> => {
     try {
-      return checkToken(token, { tenantId, resource: options.resource }, origin)
+      return checkToken(token, { tenantId, resource: options.resource, audienceAliases: options.audienceAliases }, origin)
     } catch (err) {
       if (err instanceof TokenMismatch && shared !== undefined) await safely(async () => { await shared.delete(tenantId) }, undefined)
       throw err

@@ -48,7 +48,7 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
   const flights = new Map<string, Promise<TenantToken>>()
   // Expiry of a token purged after upstream rejected it, so the same token is not taken back from the shared store.
   const rejected = new LRUCache<string, number>({ max: options.maxTenants })
-  const obtain = createSharedAcquire({ source: options.source, shared: options.shared, resource: options.resource, skewMs: options.skewMs, wait: options.sharedWait, now })
+  const obtain = createSharedAcquire({ source: options.source, shared: options.shared, resource: options.resource, audienceAliases: options.audienceAliases, skewMs: options.skewMs, wait: options.sharedWait, now })
   const gate = createReacquireGate(options.reacquireCooldownMs ?? 0, options.maxTenants, now)
   const lastErrors = new LRUCache<string, NonNullable<TokenStatus['lastError']>>({ max: options.maxTenants })
   let closed = false

@@ -4,6 +4,8 @@ import type { ParsedConfig } from '../config/schema.js'
 import { createTokenMetrics, type GatewayMetrics } from '../observability/metrics.js'
 import { createTokenCheckMetrics, type TokenCheckMetrics } from '../observability/token-check-metrics.js'
 import { CLOUDS } from '../regions/clouds.js'
+import { GRAPH_APP_ID, GRAPH_HOSTS } from '../graph/clouds.js'
+import { storeForResource } from './resource-store.js'
 import { watchCredentialExpiry } from './credentials.js'
 import { createMsalTokenSource } from './msal-source.js'
 import { DEFAULT_REFRESH } from './refresh.js'
@@ -32,6 +34,8 @@ export interface GatewayTokensOptions {
   readonly logger: Logger
   /** a test's token source instead of msal */
   readonly tokenSource?: TokenSource
+  /** a test's token source for the Graph resource instead of msal */
+  readonly graphTokenSource?: TokenSource
   /** the replicas' shared token store (Redis), when redis.url is set */
   readonly shared?: SharedTokenStore | undefined
 }
@@ -40,22 +44,25 @@ export interface GatewayTokensOptions {
  * The token layer as the gateway runs it: msal source with the configured credentials, the provider
  * with its refresh and backoff policy, and their events turned into metrics and logs.
  */
-export function createGatewayTokens (options: GatewayTokensOptions): { tokens: TokenProvider, authorityHost: string } {
+export function createGatewayTokens (options: GatewayTokensOptions): { tokens: TokenProvider, graphTokens: TokenProvider, authorityHost: string } {
   const { loaded, metrics } = options
   const { config } = loaded
   const logger = options.logger.child({ component: 'tokens' })
   const m = createTokenMetrics(metrics.registry)
   const { authorityHost, scope, resource } = tokenEndpoint(config)
-  const source = options.tokenSource ?? createMsalTokenSource({
+  const msalFor = (forScope: string): TokenSource => createMsalTokenSource({
     clientId: config.identity.clientId,
     authorityHost,
-    scope,
+    scope: forScope,
     credentials: loaded.credentials,
     caPem: loaded.files.caPem,
     timeoutMs: config.tokens.timeoutMs,
     logger,
     onCredentialRejected: (name) => m.credentialRejections.inc({ credential: name })
   })
+  const source = options.tokenSource ?? msalFor(scope)
+  const graph = graphTokenEndpoint(config)
+  const graphSource = options.graphTokenSource ?? msalFor(graph.scope)
   const stopWatch = watchCredentialExpiry({
     credentials: loaded.credentials,
     warnMs: config.identity.expiryWarningDays * DAY_MS,
@@ -67,19 +74,26 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
       else logger.warn({ credential: name, expiresOn: at, days: Math.floor((expiresOn - Date.now()) / DAY_MS) }, 'app credential expires soon; rotate it')
     }
   })
-  const tokens = createTokenProvider({
-    source,
-    resource,
+  const checks = createTokenCheckMetrics(metrics.registry)
+  // One provider per resource of the same app: own cache, single-flight, refresh, backoff and shared
+  // entries, so the (tenant, resource) pairs never share a token.
+  const provider = (forSource: TokenSource, forResource: string, shared: SharedTokenStore | undefined, audienceAliases?: readonly string[]): ReturnType<typeof createTokenProvider> => createTokenProvider({
+    source: forSource,
+    resource: forResource,
+    audienceAliases,
     reacquireCooldownMs: config.tokens.reacquireCooldownMs,
     skewMs: config.tokens.skewSeconds * 1000,
     maxTenants: config.tokens.maxTenants,
     negativeTtlMs: config.tokens.notOnboardedTtlSeconds * 1000,
     backoff: config.tokens.backoff,
     refresh: config.tokens.refreshAheadSeconds === 0 ? false : { ...DEFAULT_REFRESH, leadMs: config.tokens.refreshAheadSeconds * 1000 },
-    events: tokenEvents(metrics, m, createTokenCheckMetrics(metrics.registry), logger),
-    shared: options.shared,
+    // Log lines say which resource (the metrics are shared by both, without a label).
+    events: tokenEvents(metrics, m, checks, logger.child({ resource: forResource })),
+    shared,
     sharedWait: { lockMs: Math.max(10_000, config.tokens.timeoutMs * 2), pollMs: 50, maxWaitMs: config.tokens.timeoutMs }
   })
+  const tokens = provider(source, resource, options.shared)
+  const graphTokens = provider(graphSource, graph.resource, options.shared === undefined ? undefined : storeForResource(options.shared, 'graph'), [GRAPH_APP_ID])
   return {
     authorityHost,
     tokens: {
@@ -90,8 +104,15 @@ export function createGatewayTokens (options: GatewayTokensOptions): { tokens: T
       status: tokens.status,
       forgetRefusal: tokens.forgetRefusal,
       close () { stopWatch(); tokens.close() }
-    }
+    },
+    graphTokens
   }
+}
+
+/** The Graph resource of the configured cloud (or `graph.resource`); the scope is `${resource}/.default`. */
+export function graphTokenEndpoint (config: Pick<ParsedConfig, 'cloud' | 'graph'>): { scope: string, resource: string } {
+  const resource = (config.graph.resource ?? GRAPH_HOSTS[config.cloud]).replace(/\/+$/, '')
+  return { scope: `${resource}/.default`, resource }
 }
 
 function tokenEvents (metrics: GatewayMetrics, m: ReturnType<typeof createTokenMetrics>, checks: TokenCheckMetrics, logger: Logger): TokenEvents {

@@ -71,7 +71,7 @@ t.test('token endpoint: Entra-shaped answers on v1 and v2, and Entra-shaped refu
       ['unknown client', v2, { ...good, client_id: '99999999-9999-4999-8999-999999999999' }, 400, 'unauthorized_client', 700016],
       ['unknown tenant', '/44444444-4444-4444-8444-444444444444/oauth2/v2.0/token', good, 400, 'invalid_request', 90002],
       ['tenant not allowed for the client', `/${TENANT_B}/oauth2/v2.0/token`, { ...good, client_id: NARROW_CLIENT_ID, client_secret: world.keys.narrow }, 400, 'invalid_request', 90002],
-      ['other resource (Graph)', v2, { ...good, scope: 'https://graph.microsoft.com/.default' }, 400, 'invalid_scope', 70011],
+      ['other resource (Azure Resource Manager; Graph is accepted since issue 15)', v2, { ...good, scope: 'https://management.azure.com/.default' }, 400, 'invalid_scope', 70011],
       ['scope without /.default', v2, { ...good, scope: RESOURCE }, 400, 'invalid_scope', 70011],
       ['two resources', v2, { ...good, scope: `${RESOURCE}/.default https://graph.microsoft.com/.default` }, 400, 'invalid_scope', 70011],
       ['v1 resource with /.default', `/${TENANT_A}/oauth2/token`, { grant_type: 'client_credentials', client_id: SIEM_CLIENT_ID, client_secret: world.keys.siem, resource: `${RESOURCE}/.default` }, 400, 'invalid_scope', 70011],

@@ -30,6 +30,8 @@ export interface EntraSimOptions {
   audience?: string
   tokenLifetimeSec?: number
   grants?: Record<string, string[]>
+  /** further resources of the same app (e.g. Microsoft Graph): audience → tenant → roles granted there */
+  resourceGrants?: Record<string, Record<string, string[]>>
   /** PEM certificates registered on the app; once set, certificate assertions are checked (x5t#S256, x5c, signature) */
   certificates?: string[]
   /** issuers whose federated assertions (aud api://AzureADTokenExchange) the app trusts */
@@ -46,7 +48,8 @@ export interface EntraSim {
   tokenRequests (tenant?: string): number
   issued (tenant?: string): number
   lastRequest (tenant: string): Record<string, string> | undefined
-  setGrants (tenant: string, roles: string[] | undefined): void
+  /** the roles of `audience` (default: the main one) granted in a tenant; undefined revokes */
+  setGrants (tenant: string, roles: string[] | undefined, audience?: string): void
   setFault (tenant: string | '*', fault: EntraFault | undefined): void
   setTokenLifetime (sec: number): void
   /** replaces the app's valid secrets / certificates (a credential rotation on the Entra side) */
@@ -75,6 +78,8 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
   let lifetime = opts.tokenLifetimeSec ?? 3599
   const key = createSigningKey()
   const grants = new Map<string, string[]>(Object.entries(opts.grants ?? {}).map(([k, v]) => [k.toLowerCase(), v]))
+  const byAudience = new Map<string, Map<string, string[]>>(Object.entries(opts.resourceGrants ?? {})
+    .map(([aud, g]) => [aud, new Map(Object.entries(g).map(([k, v]) => [k.toLowerCase(), v]))]))
   const faults = new Map<string, EntraFault>()
   const requests = new Map<string, number>()
   const issuedCounts = new Map<string, number>()
@@ -136,7 +141,8 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     } else if (form.client_secret === undefined || !secrets.includes(form.client_secret)) {
       return errors.badSecret(clientId)
     }
-    if (form.scope !== `${audience}/.default`) return errors.badScope(form.scope ?? '', tenant)
+    const scoped = [audience, ...byAudience.keys()].some((a) => form.scope === `${a}/.default`)
+    if (!scoped) return errors.badScope(form.scope ?? '', tenant)
     return undefined
   }
 
@@ -154,12 +160,15 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     if (failure !== undefined) { sendEntraError(res, failure, corr); return }
     const swap = fault?.kind === 'token' ? fault : undefined
     const issuedFor = swap?.tenant?.toLowerCase() ?? tenant
+    // A token carries the roles of the resource it was asked for: one request per resource (.default).
+    const asked = (form.scope ?? '').slice(0, -'/.default'.length)
+    const roleTable = asked === audience ? grants : byAudience.get(asked) ?? new Map<string, string[]>()
     const accessToken = signAccessToken({
       key,
-      audience: swap?.audience ?? audience,
+      audience: swap?.audience ?? asked,
       tenant: swap?.tenant ?? tenant,
       clientId: opts.clientId,
-      roles: grants.get(issuedFor) ?? [],
+      roles: roleTable.get(issuedFor) ?? [],
       lifetimeSec: lifetime,
       viaAssertion: form.client_assertion !== undefined
     })
@@ -220,9 +229,11 @@ export async function startEntra (opts: EntraSimOptions): Promise<EntraSim> {
     tokenRequests: (tenant) => total(requests, tenant),
     issued: (tenant) => total(issuedCounts, tenant),
     lastRequest: (tenant) => lastForms.get(tenant.toLowerCase()),
-    setGrants (tenant, roles) {
-      if (roles === undefined) grants.delete(tenant.toLowerCase())
-      else grants.set(tenant.toLowerCase(), roles)
+    setGrants (tenant, roles, aud) {
+      const table = aud === undefined || aud === audience ? grants : byAudience.get(aud) ?? new Map<string, string[]>()
+      if (aud !== undefined && aud !== audience) byAudience.set(aud, table)
+      if (roles === undefined) table.delete(tenant.toLowerCase())
+      else table.set(tenant.toLowerCase(), roles)
     },
     setFault (tenant, fault) {
       const k = tenant === '*' ? '*' : tenant.toLowerCase()

@@ -7,6 +7,7 @@ import { startEntra } from './entra.js'
 import type { EntraSim } from './entra.js'
 import { startDefenderRegion } from './defender.js'
 import type { DefenderRegion, DefenderRegionOptions } from './defender.js'
+import { startGraph, type GraphSim, type GraphSimOptions } from './graph.js'
 
 export { createTestCa } from './ca.js'
 export type { ServerCert, TestCa } from './ca.js'
@@ -15,6 +16,11 @@ export type { EntraFault, EntraSim, EntraSimOptions } from './entra.js'
 export { startDefenderRegion } from './defender.js'
 export type { DefenderFault, DefenderRegion, DefenderRegionOptions, RecordedRequest } from './defender.js'
 export type { StreamStats } from './defender-context.js'
+export { startGraph } from './graph.js'
+export type { GraphFault, GraphSim, GraphSimOptions } from './graph.js'
+
+/** The Microsoft Graph resource the simulated Entra issues Graph tokens for and the Graph simulator accepts. */
+export const GRAPH_AUDIENCE = 'https://graph.microsoft.com'
 
 /** A CA, one Entra and several Defender regions, started together and closed together. */
 export interface SimWorld {
@@ -22,6 +28,8 @@ export interface SimWorld {
   caFile: string
   entra: EntraSim
   regions: Record<string, DefenderRegion>
+  /** the simulated Microsoft Graph security API (its own HTTPS host) */
+  graph: GraphSim
   close (): Promise<void>
 }
 
@@ -32,6 +40,9 @@ export interface SimWorldOptions {
   regions?: string[]
   latencyMs?: Record<string, number>
   defender?: Partial<DefenderRegionOptions>
+  /** Microsoft Graph roles granted per tenant (the same app's other resource); default none */
+  graphGrants?: Record<string, string[]>
+  graph?: Partial<Omit<GraphSimOptions, 'ca' | 'entraPublicKeyPem'>>
 }
 
 /** Starts the whole simulated world; the CA PEM is also written to a temp file (caFile). */
@@ -45,10 +56,13 @@ export async function startSimWorld (opts: SimWorldOptions): Promise<SimWorld> {
     clientId: opts.clientId,
     clientSecrets: opts.clientSecrets,
     grants: opts.grants,
+    resourceGrants: { [GRAPH_AUDIENCE]: opts.graphGrants ?? {} },
     ...(opts.defender?.audience !== undefined ? { audience: opts.defender.audience } : {})
   })
   const regions: Record<string, DefenderRegion> = {}
+  let graph: GraphSim | undefined
   try {
+    graph = await startGraph({ audience: GRAPH_AUDIENCE, ...opts.graph, ca, entraPublicKeyPem: entra.publicKeyPem })
     for (const name of opts.regions ?? ['eu', 'us']) {
       regions[name] = await startDefenderRegion({
         ...opts.defender,
@@ -59,7 +73,7 @@ export async function startSimWorld (opts: SimWorldOptions): Promise<SimWorld> {
       })
     }
   } catch (err) {
-    await Promise.all([entra.close(), ...Object.values(regions).map(async r => await r.close())])
+    await Promise.all([entra.close(), graph?.close(), ...Object.values(regions).map(async r => await r.close())])
     await rm(dir, { recursive: true, force: true })
     throw err
   }
@@ -68,8 +82,9 @@ export async function startSimWorld (opts: SimWorldOptions): Promise<SimWorld> {
     caFile,
     entra,
     regions,
+    graph,
     async close () {
-      await Promise.all([entra.close(), ...Object.values(regions).map(async r => await r.close())])
+      await Promise.all([entra.close(), graph.close(), ...Object.values(regions).map(async r => await r.close())])
       await rm(dir, { recursive: true, force: true })
     }
   }

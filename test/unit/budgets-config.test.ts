@@ -51,7 +51,7 @@ t.test('every problem at once, with its path', async (t) => {
     limits: { clientShares: { sieem: 0.5 }, classes: { defualt: { perMinute: 5 } } }
   })), [
     "limits.clientShares.sieem: unknown client 'sieem'",
-    `limits.classes.defualt: unknown rate class 'defualt'; known: ${'default, machineVulnerabilities, advancedQuery, exportByMachine, indicatorImport, indicatorBatchDelete, alertCreateByReference, alertBatchUpdate, liveResponse, exportFiles, packageUri, startInvestigation, unlimited'}`,
+    `limits.classes.defualt: unknown rate class 'defualt'; known: ${'default, machineVulnerabilities, advancedQuery, exportByMachine, indicatorImport, indicatorBatchDelete, alertCreateByReference, alertBatchUpdate, liveResponse, exportFiles, packageUri, startInvestigation, unlimited, graphAlerts, graphSecurity, graphSecureScore, graphHunting'}`,
     'redis.url: must not contain a password; use redis.password: {fromEnv: NAME} or {fromFile: PATH}',
     'redis.tokenKey: required with redis.url (tokens are encrypted at rest); e.g. {fromEnv: GATEWAY_REDIS_TOKEN_KEY} holding `openssl rand -base64 32`'
   ])

@@ -46,7 +46,7 @@ t.test('recheck against the current config: roles ∩ current permissions, tenan
   const check = await verifyGatewayToken(await issued(NEW), options([NEW], T0))
   if (!check.ok) throw new Error('expected a valid token')
   const now = recheckToken(check.claims, check.key, indexClients([client]))
-  t.same(now, { name: 'siem', tenants: new Set([A]), permissions: new Set(['Alert.Read.All', 'Machine.Read.All']), tokenTenant: A })
+  t.same(now, { name: 'siem', tenants: new Set([A]), permissions: new Set(['Alert.Read.All', 'Machine.Read.All']), tokenTenant: A, tokenApi: 'defender' })
   const narrowed = recheckToken(check.claims, check.key, indexClients([{ ...client, permissions: ['Alert.Read.All', 'Machine.Isolate'] }]))
   t.same(typeof narrowed === 'object' && [...narrowed.permissions], ['Alert.Read.All'], 'a role the client lost is gone; one it gained is not added')
   const moved = recheckToken(check.claims, check.key, indexClients([{ ...client, tenants: ['bbbbbbbb-2222-4222-8222-222222222222'] }]))

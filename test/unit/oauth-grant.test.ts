@@ -34,7 +34,7 @@ t.test('parseTokenRequest: form fields, Basic, duplicates', async (t) => {
   t.equal(parseTokenRequest('grant_type=client_credentials&client_id=abc&client_secret=', undefined).clientSecret, undefined, 'empty secret = none')
 })
 
-t.test('requestedResource: the configured cloud\'s Defender identifiers only', async (t) => {
+t.test('requestedResource: the configured cloud\'s Defender and Graph identifiers only', async (t) => {
   const pub = acceptedResources('public')
   const v2 = (scope: string): string => requestedResource('v2', { grantType: 'client_credentials', clientId: 'x', scope }, pub)
   const v1 = (resource?: string): string => requestedResource('v1', { grantType: 'client_credentials', clientId: 'x', resource }, pub)
@@ -43,7 +43,9 @@ t.test('requestedResource: the configured cloud\'s Defender identifiers only', a
   t.equal(v2('openid profile fc780465-2017-40d4-a0c5-307022471b92/.default offline_access'), 'fc780465-2017-40d4-a0c5-307022471b92')
   t.equal(v1('https://api.securitycenter.windows.com/'), 'https://api.securitycenter.windows.com/')
   t.equal(v1('https://securitycenter.onmicrosoft.com/windowsatpservice'), 'https://securitycenter.onmicrosoft.com/windowsatpservice')
-  for (const bad of ['https://graph.microsoft.com/.default', 'https://api.securitycenter.microsoft.com', 'https://api.securitycenter.microsoft.com.evil.example/.default',
+  t.equal(v2('https://graph.microsoft.com/.default'), 'https://graph.microsoft.com', 'Microsoft Graph (issue 15)')
+  t.equal(v2('00000003-0000-0000-c000-000000000000/.default'), '00000003-0000-0000-c000-000000000000', 'Graph by app id')
+  for (const bad of ['https://graph.microsoft.us/.default', 'https://graph.microsoft.com.evil.example/.default', 'https://api.securitycenter.microsoft.com', 'https://api.securitycenter.microsoft.com.evil.example/.default',
     'https://api.securitycenter.microsoft.com/.default https://graph.microsoft.com/.default', 'https://api-gov.securitycenter.microsoft.us/.default']) {
     t.equal(reason(() => v2(bad)), 'scope', bad)
   }
@@ -54,6 +56,8 @@ t.test('requestedResource: the configured cloud\'s Defender identifiers only', a
   const gov = acceptedResources('gcc-high')
   t.equal(requestedResource('v1', { grantType: 'client_credentials', clientId: 'x', resource: 'https://api-gov.securitycenter.microsoft.us' }, gov), 'https://api-gov.securitycenter.microsoft.us')
   t.equal(reason(() => requestedResource('v1', { grantType: 'client_credentials', clientId: 'x', resource: 'https://api.securitycenter.microsoft.com' }, gov)), 'scope', 'a public-cloud resource is not a gov one')
+  t.equal(requestedResource('v1', { grantType: 'client_credentials', clientId: 'x', resource: 'https://graph.microsoft.us' }, gov), 'https://graph.microsoft.us', 'GCC High Graph')
+  t.equal(reason(() => requestedResource('v1', { grantType: 'client_credentials', clientId: 'x', resource: 'https://graph.microsoft.com' }, gov)), 'scope', 'the public Graph is not a gov one')
 })
 
 t.test('clients, tenants and roles', async (t) => {
