@@ -31,6 +31,7 @@ import { VERSION } from './version.js'
 import { outboundTlsContext } from './trust.js'
 import { acceptedResources, createGatewayTokenVerifier, createKeyRing, type GatewayTokenVerifier } from './gateway-tokens/index.js'
 import { createOAuthMetrics, registerTokenEndpoint } from './token-endpoint/index.js'
+import { fleetRewrite, registerFleet } from './fleet/index.js'
 
 export interface GatewayDeps {
   readonly logger?: Logger
@@ -105,6 +106,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     clientErrorHandler,
     // While draining, requests on open connections are still served (with Connection: close), not 503'd.
     return503OnClosing: false,
+    ...(config.fleet.enabled && oauth !== undefined ? { rewriteUrl: fleetRewrite } : {}),
     ...(files.tls === undefined ? {} : { https: { cert: files.tls.cert, key: files.tls.key.reveal() } })
   }) as unknown as FastifyInstance
   app.decorateRequest('gw', null as never)
@@ -135,6 +137,24 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const tokenEndpoint = oauth === undefined
     ? undefined
     : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
+  if (config.fleet.enabled) {
+    await registerFleet(app, {
+      config: config.fleet,
+      cursorKey: loaded.secrets.fleetCursorKey,
+      policy,
+      budgets: shared.budgets,
+      tokens,
+      regions,
+      registry: metrics.registry,
+      userAgent: `MdatpPartner-DefenderGateway/${VERSION}`,
+      tlsContext,
+      upstream: config.upstream,
+      consentUrl,
+      failedOver: (from, to) => regionMetrics.failovers.inc({ from, to }),
+      publicBase,
+      draining: () => draining
+    })
+  }
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({

@@ -25,6 +25,8 @@ export interface LoadedConfig {
     readonly redisPassword?: Secret
     /** token endpoint keys: the signing key first, then older keys still accepted (oauth.previousKeys) */
     readonly oauthKeys?: readonly Secret[]
+    /** HMAC key of fleet cursors (fleet.cursorKey) */
+    readonly fleetCursorKey?: Secret
   }
   readonly files: {
     readonly caPem?: string
@@ -123,6 +125,10 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
     problems.push(`redis.tokenKey: must be at least ${MIN_TOKEN_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
   }
   const oauthKeys = readOAuthKeys(config, secret, problems)
+  const fleetCursorKey = secret(config.fleet.cursorKey, 'fleet.cursorKey')
+  if (fleetCursorKey !== undefined && fleetCursorKey.reveal().length < MIN_SIGNING_KEY_LENGTH) {
+    problems.push(`fleet.cursorKey: must be at least ${MIN_SIGNING_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
+  }
   const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
   const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
   const clientSecret = secret(identity.secret, 'identity.secret')
@@ -136,7 +142,8 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       certificateKey,
       redisTokenKey,
       redisPassword: secret(redis?.password, 'redis.password'),
-      oauthKeys
+      oauthKeys,
+      fleetCursorKey
     },
     files: {
       caPem: file(trust.caFile, 'trust.caFile'),

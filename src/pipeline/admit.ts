@@ -86,7 +86,7 @@ export function createAdmit (deps: AdmitDeps) {
  * each must be valid and name the same client, else the request is unauthenticated (an invalid credential
  * is never skipped in favour of another one).
  */
-function callerOf (policy: Policy, request: FastifyRequest): Client | undefined | Promise<Client | undefined> {
+export function callerOf (policy: Policy, request: FastifyRequest): Client | undefined | Promise<Client | undefined> {
   const { headers } = request
   const apiKey = headers['x-api-key']
   const auth = headers.authorization
