@@ -136,7 +136,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const publicBase = (request: FastifyRequest): string => linkBase(linkBaseOptions, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })
   const tokenEndpoint = oauth === undefined
     ? undefined
-    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
+    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs, fleet: config.fleet.enabled })
   if (config.fleet.enabled) {
     await registerFleet(app, {
       config: config.fleet,

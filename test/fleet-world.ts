@@ -48,6 +48,7 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
       ca = sim.ca.certPem
       await writeFile(join(dir, 'gw.crt'), cert.certPem)
       await writeFile(join(dir, 'gw.key'), cert.keyPem)
+      await writeFile(join(dir, 'oauth.key'), randomBytes(32).toString('base64'))
       sim.regions.eu!.setAlertCount(MANY_PAGES, MANY_ALERTS)
       sim.regions.us!.setAlertCount(MANY_PAGES, MANY_ALERTS)
     },
@@ -55,6 +56,7 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
       ...base,
       server: { ...base.server, tls: { certFile: join(dir, 'gw.crt'), keyFile: join(dir, 'gw.key') } },
       fleet: { concurrency: 8, ...fleet },
+      oauth: { signingKey: { fromFile: join(dir, 'oauth.key') } },
       tenants: Array.from({ length: FLEET_SIZE }, (_, i) => ({
         id: fleetTenant(i),
         name: `fleet-${i}`,

@@ -17,7 +17,9 @@ import { decodeCursor, encodeCursor, type CursorState } from './cursor.js'
 import { createFleetMetrics } from './metrics.js'
 import { runPage, type PageDeps } from './page.js'
 
-export { FLEET_PREFIX, fleetRewrite } from './rewrite.js'
+import { FLEET_PREFIX } from './rewrite.js'
+
+export { fleetRewrite } from './rewrite.js'
 
 export interface FleetOptions {
   readonly config: FleetConfig
@@ -87,7 +89,7 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     const client = request.gw.client as Client
     // Rewritten from Defender's root layout (an `organizations` token): its links keep that layout.
     const root = request.originalUrl !== request.url
-    const ask = askOf(request.url.slice(root ? 0 : '/fleet'.length))
+    const ask = askOf(request.url.slice(FLEET_PREFIX.length))
     const state = stateOf(ask, client)
     const route = routeOfLink(policy, state.target)
     if (route instanceof GatewayError) throw route
@@ -98,7 +100,7 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     open.set(client.name, pages + 1)
     const gone = new AbortController()
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) gone.abort() })
-    const base = `${options.publicBase(request)}${root ? '' : '/fleet'}${state.target.split('?')[0] ?? ''}`
+    const base = `${options.publicBase(request)}${root ? '' : FLEET_PREFIX}${state.target.split('?')[0] ?? ''}`
     const stream = runPage(pageDeps, {
       client: client.name,
       tenants,

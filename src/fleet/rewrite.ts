@@ -1,8 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { presentedJwt } from '../callers/authenticate.js'
-
-/** The tenant a gateway token names to read the whole fleet, as Entra's multi-tenant `organizations`. */
-export const FLEET_TENANT = 'organizations'
+import { FLEET_TENANT } from '../gateway-tokens/index.js'
 /** Where fleet reads live; Defender's root layout (`/api/...`) leads here for an `organizations` token. */
 export const FLEET_PREFIX = '/fleet'
 

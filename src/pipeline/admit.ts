@@ -4,6 +4,7 @@ import { presentedJwt, type Client } from '../callers/authenticate.js'
 import { parseTarget, type TargetResult } from '../policy/path.js'
 import { authorise } from '../policy/authorise.js'
 import { nonAsciiRejection } from '../policy/non-ascii.js'
+import { FLEET_TENANT } from '../gateway-tokens/claims.js'
 import type { Policy, PolicyHolder } from './policy-state.js'
 
 export interface AdmitDeps {
@@ -49,6 +50,9 @@ export function createAdmit (deps: AdmitDeps) {
       return new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer (every credential sent must be valid).')
     }
     state.client = client
+    if (client.tokenTenant === FLEET_TENANT) {
+      return new GatewayError('TenantNotAllowed', `A gateway token for '${FLEET_TENANT}' reads the fleet only: GET /api/... at the root or /fleet/api/....`)
+    }
     if (!FORWARDED_METHODS.has(request.method)) {
       return new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
     }

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Agent } from 'undici'
 import { Client, PageIterator, type PageCollection } from '@microsoft/microsoft-graph-client'
 import { expectedCounts, fleetGet, fleetTenant, startFleetWorld, MANY_ALERTS, MANY_PAGES, NOT_ONBOARDED, THROTTLED, US_ONLY, type FleetWorld } from '../fleet-world.js'
@@ -24,7 +24,7 @@ t.before(async () => { w = await startFleetWorld() })
 t.teardown(async () => { await w?.close() })
 
 /** Items by tenant, refusing any (tenant, id) seen twice. */
-function collect (t: Tap.Test, seen: Map<string, Set<string>>, items: ReadonlyArray<Record<string, unknown>>): void {
+function collect (t: Test, seen: Map<string, Set<string>>, items: ReadonlyArray<Record<string, unknown>>): void {
   for (const item of items) {
     const tenant = item.gatewayTenantId as string
     const ids = seen.get(tenant) ?? new Set<string>()
@@ -34,7 +34,7 @@ function collect (t: Tap.Test, seen: Map<string, Set<string>>, items: ReadonlyAr
   }
 }
 
-function sameCounts (t: Tap.Test, seen: Map<string, Set<string>>): void {
+function sameCounts (t: Test, seen: Map<string, Set<string>>): void {
   const got = new Map([...seen].map(([tenant, ids]) => [tenant, ids.size]))
   t.same(Object.fromEntries([...got].sort()), Object.fromEntries([...expectedCounts()].sort()), 'every item of every readable tenant, once')
 }
@@ -135,4 +135,31 @@ t.test('a client allowed 3 tenants never sees a 4th, with or without the narrowi
   t.equal((await fleetGet(w, '/fleet/api/nothing', w.keys.siem)).status, 403, 'outside the catalogue')
   t.equal((await call(w.url, '/fleet/api/alerts', { ca: w.ca })).status, 401, 'no key')
   t.equal((await call(w.url, '/fleet/api/alerts', { ca: w.ca, method: 'POST', headers: { 'x-api-key': w.keys.siem }, body: '{}' })).status, 405)
+})
+
+t.test("a gateway token for 'organizations' reads the fleet at Defender's root layout, and only the fleet", async (t) => {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: 'siem', client_secret: w.keys.siem, scope: 'https://api.securitycenter.microsoft.com/.default' })
+  const issued = await call(w.url, '/organizations/oauth2/v2.0/token', { ca: w.ca, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() })
+  t.equal(issued.status, 200, 'a plain form POST, as a connector sends it')
+  const bearer = { authorization: `Bearer ${issued.json().access_token as string}` }
+  const seen = new Map<string, Set<string>>()
+  let path: string | undefined = '/api/alerts?$top=20'
+  for (let page = 1; path !== undefined && page <= 100; page++) {
+    const answer = await call(w.url, path, { ca: w.ca, headers: bearer })
+    t.equal(answer.status, 200)
+    const body = answer.json() as Page
+    collect(t, seen, body.value)
+    const next = body['@odata.nextLink']
+    if (next !== undefined) t.match(next, `${w.url}/api/alerts?gatewayCursor=`, 'links keep the root layout')
+    path = next?.slice(w.url.length)
+  }
+  t.equal(path, undefined)
+  sameCounts(t, seen)
+  const perTenant = await call(w.url, `/tenants/${fleetTenant(0)}/api/alerts`, { ca: w.ca, headers: bearer })
+  t.equal(perTenant.status, 403, 'never a per-tenant request')
+  t.match(perTenant.json(), { error: { code: 'TenantNotAllowed' } })
+  const [head, , sig] = (issued.json().access_token as string).split('.')
+  const forged = Buffer.from(JSON.stringify({ tid: 'organizations', appid: 'siem' })).toString('base64url')
+  const refused = await call(w.url, '/api/alerts', { ca: w.ca, headers: { authorization: `Bearer ${head!}.${forged}.${sig!}` } })
+  t.equal(refused.status, 401, 'a forged organizations token is refused')
 })
