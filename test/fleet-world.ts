@@ -55,7 +55,7 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
     config: (base) => ({
       ...base,
       server: { ...base.server, tls: { certFile: join(dir, 'gw.crt'), keyFile: join(dir, 'gw.key') } },
-      fleet: { concurrency: 8, ...fleet },
+      fleet: { concurrency: 8, pageTimeoutMs: 3000, ...fleet },
       oauth: { signingKey: { fromFile: join(dir, 'oauth.key') } },
       tenants: Array.from({ length: FLEET_SIZE }, (_, i) => ({
         id: fleetTenant(i),

@@ -163,3 +163,24 @@ t.test("a gateway token for 'organizations' reads the fleet at Defender's root l
   const refused = await call(w.url, '/api/alerts', { ca: w.ca, headers: { authorization: `Bearer ${head!}.${forged}.${sig!}` } })
   t.equal(refused.status, 401, 'a forged organizations token is refused')
 })
+
+t.test('a page answers at its time limit with what it has; the tenant still reading is read again on the next page', async (t) => {
+  const eu = w.sim.regions.eu!
+  let release: () => void = () => {}
+  const until = new Promise<void>((resolve) => { release = resolve })
+  let held!: () => void
+  const arrived = new Promise<void>((resolve) => { held = resolve })
+  eu.setFault({ kind: 'wait', until, held })
+  t.teardown(() => { release(); eu.setFault(undefined) })
+  const narrow = { 'x-gateway-tenants': 'fleet-0,fleet-1' } // fleet-0 pinned to eu, fleet-1 read in us
+  const first = (await fleetGet(w, '/fleet/api/alerts', w.keys.siem, narrow)).json() as Page
+  await arrived
+  t.same([...new Set(first.value.map((i) => i.gatewayTenantId))], [fleetTenant(1)], 'the tenant that answered is on the page')
+  t.match(first['@gateway.fleet'], { complete: [fleetTenant(1)], pending: [{ tenantId: fleetTenant(0), reason: 'time' }], failed: [] })
+  eu.setFault(undefined)
+  release()
+  const second = (await fleetGet(w, first['@odata.nextLink']!.slice(w.url.length), w.keys.siem, narrow)).json() as Page
+  t.equal(second.value.length, 12)
+  t.ok(second.value.every((i) => i.gatewayTenantId === fleetTenant(0)))
+  t.equal(second['@odata.nextLink'], undefined, 'done')
+})
