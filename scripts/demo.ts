@@ -81,6 +81,7 @@ async function main (): Promise<void> {
     `  curl -s -H 'Authorization: Bearer ${key}' '${url}/tenants/contoso/api/alerts?$filter=severity+eq+%27High%27&$top=1'`,
     `  curl -s -H 'X-API-Key: ${key}' -X POST '${url}/tenants/fabrikam/api/machines/x/isolate'   # 403: not in the allowlist`,
     `  curl -s '${url}/tenants/contoso/api/alerts'   # 401: no key`,
+    `  curl -s -H 'X-API-Key: ${key}' '${url}/fleet/api/alerts?$top=2'   # fleet read: every tenant, one page, follow @odata.nextLink`,
     `  curl -s '${adminUrl}/metrics' | grep defender_gateway_requests_total`,
     '',
     'As an unmodified Defender connector (OAuth2 client credentials; login host and API host = the gateway):',
