@@ -141,6 +141,8 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     await registerFleet(app, {
       config: config.fleet,
       cursorKey: loaded.secrets.fleetCursorKey,
+      appSecret: loaded.secrets.clientSecret ?? loaded.secrets.certificateKey,
+      writeIdleMs: config.server.responseWriteIdleMs,
       policy,
       budgets: shared.budgets,
       tokens,

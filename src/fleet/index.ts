@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { hkdfSync, randomBytes } from 'node:crypto'
 import type { SecureContext } from 'node:tls'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
@@ -23,8 +23,12 @@ export { fleetRewrite } from './rewrite.js'
 
 export interface FleetOptions {
   readonly config: FleetConfig
-  /** fleet.cursorKey; absent: a random key, so cursors work only on this process */
+  /** fleet.cursorKey; absent: derived from `appSecret` */
   readonly cursorKey?: Secret
+  /** the app's credential (client secret or certificate key), the same on every replica: the default cursor key's source */
+  readonly appSecret?: Secret
+  /** server.responseWriteIdleMs: a caller that stops reading a page is cut off after this (or the page time) */
+  readonly writeIdleMs: number
   readonly policy: PolicyHolder
   readonly budgets: RateBudgets
   readonly tokens: TokenProvider
@@ -48,7 +52,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
  */
 export async function registerFleet (app: FastifyInstance, options: FleetOptions): Promise<void> {
   const { config } = options
-  const key = Buffer.from(options.cursorKey?.reveal() ?? randomBytes(32).toString('base64'), 'utf8')
+  const key = cursorKeyOf(options)
   const agent = new Agent({
     connections: options.upstream.connections,
     keepAliveTimeout: 60_000,
@@ -99,7 +103,14 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     if (pages >= config.maxPagesPerClient) throw new GatewayError('RateLimited', `Client '${client.name}' already has ${pages} fleet pages open; follow one nextLink at a time.`, { 'retry-after': '1' })
     open.set(client.name, pages + 1)
     const gone = new AbortController()
-    reply.raw.on('close', () => { if (!reply.raw.writableFinished) gone.abort() })
+    // 'close' comes on every path (finished, caller gone, never started), so the count cannot leak.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort()
+      const left = (open.get(client.name) ?? 1) - 1
+      if (left > 0) open.set(client.name, left)
+      else open.delete(client.name)
+    })
+    reply.raw.setTimeout(Math.max(options.writeIdleMs, config.pageTimeoutMs + 5000), () => { reply.raw.destroy() })
     const base = `${options.publicBase(request)}${root ? '' : FLEET_PREFIX}${state.target.split('?')[0] ?? ''}`
     const stream = runPage(pageDeps, {
       client: client.name,
@@ -111,9 +122,6 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
       follow: (tenant, next) => followLink(policy, client, tenant, state.target, next),
       nextLink: (after) => `${base}?${CURSOR_PARAM}=${encodeCursor(after, client.name, key)}`,
       finished (report) {
-        const left = (open.get(client.name) ?? 1) - 1
-        if (left > 0) open.set(client.name, left)
-        else open.delete(client.name)
         request.log.info({ fleet: { tenants: report.tenants, done: report.done, inProgress: report.inProgress, notStarted: report.notStarted, items: report.items, complete: report.complete.length, pending: report.pending.length, failed: report.failed.length } }, 'fleet page')
       }
     })
@@ -133,4 +141,14 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
   for (const url of ['/fleet/api', '/fleet/api/*']) {
     app.route({ method: METHODS, url, exposeHeadRoute: false, onRequest: admitFleet, handler: fleetPage })
   }
+}
+
+/**
+ * The cursor key: fleet.cursorKey, else one derived (HKDF) from the app's credential, which every replica
+ * and worker already shares, so cursors work across them without more config; random only without either.
+ */
+function cursorKeyOf (options: Pick<FleetOptions, 'cursorKey' | 'appSecret'>): Buffer {
+  if (options.cursorKey !== undefined) return Buffer.from(options.cursorKey.reveal(), 'utf8')
+  if (options.appSecret === undefined) return randomBytes(32)
+  return Buffer.from(hkdfSync('sha256', options.appSecret.reveal(), 'defender-gateway', 'fleet cursor v1', 32))
 }

@@ -4,10 +4,11 @@ import type { RouteSpec } from '../policy/catalogue-data.js'
 import type { TenantEntry } from '../pipeline/state.js'
 import { createChannel } from './channel.js'
 import type { CursorState, TenantPosition } from './cursor.js'
-import type { FleetMetrics, TenantOutcome } from './metrics.js'
-import { fitsTailBudget, nextActive, planPage, type ReadResult } from './plan.js'
-import { readTenant, type TenantRead, type TenantReaderDeps } from './read-tenant.js'
-import { itemsOf, itemsText, newReport, pageEnd, type PageReport } from './report.js'
+import type { FleetMetrics } from './metrics.js'
+import { nextActive, planPage, type ReadResult } from './plan.js'
+import type { TenantReaderDeps } from './read-tenant.js'
+import { newReport, pageEnd, type PageReport } from './report.js'
+import { count, readOne, type PageRun, type Round } from './tenant-step.js'
 
 /** Limits of one page (fleet config) and where its numbers go. */
 export interface PageDeps extends TenantReaderDeps {
@@ -55,82 +56,9 @@ export function runPage (deps: PageDeps, input: PageInput): Readable {
   input.signal.addEventListener('abort', abandon, { once: true })
   const timer = setTimeout(() => { stop.abort() }, deps.pageTimeoutMs)
   const channel = createChannel()
-  let context: string | undefined
-  const count = (outcome: TenantOutcome): void => { deps.metrics.tenantReads.inc({ outcome }) }
+  const run: PageRun = { deps, input, byId, positions, results, report, channel, stop: stop.signal }
 
-  async function readOne (position: TenantPosition, round: Round): Promise<void> {
-    const tenant = byId.get(position.tenant)!
-    // A tenant deferred earlier in this page and read again: its earlier note no longer holds.
-    report.pending = report.pending.filter((p) => p.tenantId !== tenant.id)
-    report.failed = report.failed.filter((f) => f.tenantId !== tenant.id)
-    const link = position.link ?? input.state.target
-    const route = input.routeFor(tenant, link)
-    if (typeof route === 'string') {
-      giveUp(position, { code: 'UpstreamUnavailable', message: route })
-      return
-    }
-    let read: TenantRead
-    try {
-      read = await readTenant(deps, { tenant, route, link, client: input.client, requestId: input.requestId, signal: stop.signal })
-    } catch {
-      return // the page time is up or the caller left: the tenant keeps its position
-    }
-    if (read.kind === 'deferred') {
-      results.set(position.tenant, { tenant: position.tenant, kind: 'kept' })
-      if (read.source === 'gateway') report.pending.push({ tenantId: tenant.id, reason: 'budget', retryAfter: read.retryAfter })
-      else report.failed.push({ tenantId: tenant.id, error: { code: read.code, message: read.message }, retryAfter: read.retryAfter, willRetry: true })
-      round.deferred.push({ position, retryAfter: read.retryAfter })
-      count('deferred')
-    } else if (read.kind === 'failed') {
-      const failures = (position.failures ?? 0) + 1
-      if (read.final || failures >= deps.maxTenantFailures) giveUp(position, read)
-      else {
-        results.set(position.tenant, { tenant: position.tenant, kind: 'failed' })
-        report.failed.push({ tenantId: position.tenant, error: { code: read.code, message: read.message }, ...(read.retryAfter === undefined ? {} : { retryAfter: read.retryAfter }), willRetry: true })
-        count('failed')
-      }
-    } else {
-      await passOn(position, tenant, route, read.body, round)
-    }
-  }
-
-  function giveUp (position: TenantPosition, error: { code: string, message: string }): void {
-    results.set(position.tenant, { tenant: position.tenant, kind: 'dropped' })
-    report.failed.push({ tenantId: position.tenant, error: { code: error.code, message: error.message }, willRetry: false })
-    count('given_up')
-  }
-
-  async function passOn (position: TenantPosition, tenant: TenantEntry, route: RouteSpec, body: Record<string, unknown>, round: Round): Promise<void> {
-    const next = body['@odata.nextLink']
-    const followed = next === undefined ? undefined : input.follow(tenant, next)
-    if (followed !== undefined && 'link' in followed && !fitsTailBudget(input.state.target, positions, tenant.id, followed.link)) {
-      // Its next position would not fit the cursor: drop this answer unseen and read it again later.
-      results.set(tenant.id, { tenant: tenant.id, kind: 'kept' })
-      report.pending.push({ tenantId: tenant.id, reason: 'cursor' })
-      count('not_read')
-      return
-    }
-    const items = itemsOf(body)
-    if (context === undefined && typeof body['@odata.context'] === 'string' && body['@odata.context'].length <= 1024) context = body['@odata.context']
-    if (followed !== undefined && 'link' in followed) {
-      positions.set(tenant.id, { tenant: tenant.id, link: followed.link })
-      results.set(tenant.id, { tenant: tenant.id, kind: 'next', link: followed.link })
-      report.pending.push({ tenantId: tenant.id, reason: 'more' })
-      count('more')
-    } else if (followed !== undefined) {
-      giveUp(position, { code: 'UpstreamUnavailable', message: `Tenant ${tenant.id}: ${followed.error}; its items up to here were passed on.` })
-    } else {
-      results.set(tenant.id, { tenant: tenant.id, kind: 'complete' })
-      report.complete.push(tenant.id)
-      count('complete')
-    }
-    round.progressed = true
-    report.items += items.length
-    deps.metrics.items.inc({ route: route.name }, items.length)
-    if (items.length > 0) await channel.push(itemsText(items, tenant.id))
-  }
-
-  const done = readRounds(plan.reads, deps, stop.signal, readOne).finally(() => {
+  const done = readRounds(plan.reads, deps, stop.signal, async (position, round) => { await readOne(run, position, round) }).finally(() => {
     clearTimeout(timer)
     channel.close()
   })
@@ -157,7 +85,7 @@ export function runPage (deps: PageDeps, input: PageInput): Readable {
     for (const position of plan.reads) {
       if (!results.has(position.tenant)) {
         report.pending.push({ tenantId: position.tenant, reason: 'time' })
-        count('not_read')
+        count(run, 'not_read')
       }
     }
     const active = nextActive(plan.reads, results)
@@ -166,15 +94,10 @@ export function runPage (deps: PageDeps, input: PageInput): Readable {
     const last = active.length === 0 && plan.notStarted === 0
     deps.metrics.pages.inc({ client: input.client, last: String(last) })
     const state = { ...input.state, frontier: plan.frontier, active }
-    return pageEnd(report, context ?? '$metadata', last ? undefined : input.nextLink(state))
+    return pageEnd(report, run.context ?? '$metadata', last ? undefined : input.nextLink(state))
   }
 
   return Readable.from(body(), { objectMode: false, highWaterMark: 16 * 1024 })
-}
-
-interface Round {
-  progressed: boolean
-  deferred: Array<{ position: TenantPosition, retryAfter: number }>
 }
 
 /**
