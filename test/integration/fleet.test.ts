@@ -184,3 +184,21 @@ t.test('a page answers at its time limit with what it has; the tenant still read
   t.ok(second.value.every((i) => i.gatewayTenantId === fleetTenant(0)))
   t.equal(second['@odata.nextLink'], undefined, 'done')
 })
+
+t.test('a hostile Defender: a forged tenant field, a nextLink to a route the client may not read, a body that is not JSON', async (t) => {
+  const eu = w.sim.regions.eu!
+  t.teardown(() => { eu.setFault(undefined) })
+  const narrow = { 'x-gateway-tenants': 'fleet-0' } // pinned to eu
+  const hostile = { value: [{ id: 'x1', gatewayTenantId: fleetTenant(2) }], '@odata.nextLink': 'https://evil.example/api/machines?$top=1' }
+  eu.setFault({ kind: 'answer', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(hostile)) })
+  eu.reset()
+  const page = (await fleetGet(w, '/fleet/api/alerts', w.threeKey, narrow)).json() as Page
+  t.same(page.value, [{ id: 'x1', gatewayTenantId: fleetTenant(0) }], 'the item says where it really came from')
+  t.match(page['@gateway.fleet'].failed, [{ tenantId: fleetTenant(0), error: { code: 'UpstreamUnavailable', message: /nextLink was refused/ }, willRetry: false }])
+  t.equal(page['@odata.nextLink'], undefined, 'the tenant is left out of the rest of the iteration')
+  t.notOk(eu.received.some((r) => r.url.includes('machines')), 'the refused link was never called')
+  eu.setFault({ kind: 'answer', headers: { 'content-type': 'text/html' }, body: Buffer.from('<html>sign in</html>') })
+  const html = (await fleetGet(w, '/fleet/api/alerts', w.threeKey, narrow)).json() as Page
+  t.same(html.value, [])
+  t.match(html['@gateway.fleet'].failed, [{ error: { code: 'UpstreamUnavailable', message: /other than a JSON object/ }, willRetry: false }])
+})
