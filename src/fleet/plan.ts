@@ -25,15 +25,22 @@ export type ReadResult =
 
 /**
  * Plans a page: the cursor's in-progress tenants that are still eligible, plus the next tenants after the
- * frontier (ids sorted) until `window` are in progress. `eligible` must be sorted lowercase GUIDs. Pure.
+ * frontier (ids sorted) until `window` are in progress, and only as many as the cursor's tail budget is
+ * likely to hold (judged by the tails it holds now), so few answers are read only to be put back.
+ * `eligible` must be sorted lowercase GUIDs. Pure.
  */
-export function planPage (eligible: readonly string[], state: Pick<CursorState, 'frontier' | 'active'>, window: number): PagePlan {
+export function planPage (eligible: readonly string[], state: Pick<CursorState, 'target' | 'frontier' | 'active'>, window: number): PagePlan {
   const allowed = new Set(eligible)
   const active = state.active.filter((p) => allowed.has(p.tenant))
   const limit = Math.min(window, CURSOR_BOUNDS.maxInProgress)
+  const used = active.reduce((sum, p) => sum + tailLength(state.target, p), 0)
+  const linked = active.filter((p) => p.link !== undefined).length
+  const each = linked === 0 ? 0 : used / linked
   const fresh: TenantPosition[] = []
   let next = state.frontier === '' ? 0 : firstAfter(eligible, state.frontier)
-  while (active.length + fresh.length < limit && next < eligible.length) fresh.push({ tenant: eligible[next++] as string })
+  while (active.length + fresh.length < limit && next < eligible.length && used + each * (fresh.length + 1) <= CURSOR_BOUNDS.tailBudget) {
+    fresh.push({ tenant: eligible[next++] as string })
+  }
   const frontier = fresh.length > 0 ? (fresh[fresh.length - 1] as TenantPosition).tenant : state.frontier
   const notStarted = eligible.length - next
   return { reads: [...active, ...fresh], frontier, notStarted, done: eligible.length - notStarted - active.length - fresh.length }

@@ -4,14 +4,15 @@ import { fitsTailBudget, nextActive, planPage, type ReadResult } from '../../src
 
 const ids = Array.from({ length: 10 }, (_, i) => `0000000${i}-0000-4000-8000-000000000000`)
 const [a, b, c, d, e] = ids as [string, string, string, string, string]
+const T = '/api/alerts?$top=5'
 
 t.test('the first page starts tenants in id order up to the window', async (t) => {
-  t.same(planPage(ids, { frontier: '', active: [] }, 3), { reads: [{ tenant: a }, { tenant: b }, { tenant: c }], frontier: c, notStarted: 7, done: 0 })
-  t.same(planPage(ids.slice(0, 2), { frontier: '', active: [] }, 5), { reads: [{ tenant: a }, { tenant: b }], frontier: b, notStarted: 0, done: 0 })
+  t.same(planPage(ids, { target: T, frontier: '', active: [] }, 3), { reads: [{ tenant: a }, { tenant: b }, { tenant: c }], frontier: c, notStarted: 7, done: 0 })
+  t.same(planPage(ids.slice(0, 2), { target: T, frontier: '', active: [] }, 5), { reads: [{ tenant: a }, { tenant: b }], frontier: b, notStarted: 0, done: 0 })
 })
 
 t.test('in-progress tenants come first; new ones fill the window after the frontier', async (t) => {
-  const plan = planPage(ids, { frontier: c, active: [{ tenant: b, link: '/api/alerts?$skip=5' }] }, 3)
+  const plan = planPage(ids, { target: T, frontier: c, active: [{ tenant: b, link: '/api/alerts?$skip=5' }] }, 3)
   t.same(plan.reads, [{ tenant: b, link: '/api/alerts?$skip=5' }, { tenant: d }, { tenant: e }])
   t.equal(plan.frontier, e)
   t.equal(plan.done, 2, 'a and c: up to the frontier and not in progress')
@@ -19,15 +20,22 @@ t.test('in-progress tenants come first; new ones fill the window after the front
 })
 
 t.test('tenants no longer eligible (config reload, narrower header) drop out; a full window starts nobody', async (t) => {
-  const plan = planPage([a, c, d], { frontier: c, active: [{ tenant: b }, { tenant: c, link: '/x' }] }, 1)
+  const plan = planPage([a, c, d], { target: T, frontier: c, active: [{ tenant: b }, { tenant: c, link: '/x' }] }, 1)
   t.same(plan.reads, [{ tenant: c, link: '/x' }])
   t.equal(plan.frontier, c, 'the window is full: the frontier stays')
   t.same({ done: plan.done, notStarted: plan.notStarted }, { done: 1, notStarted: 1 })
-  t.equal(planPage(ids, { frontier: '', active: [] }, 1000).reads.length, Math.min(ids.length, CURSOR_BOUNDS.maxInProgress))
+  t.equal(planPage(ids, { target: T, frontier: '', active: [] }, 1000).reads.length, Math.min(ids.length, CURSOR_BOUNDS.maxInProgress))
+})
+
+t.test('new tenants start only while the cursor is likely to hold their positions', async (t) => {
+  const long = (n: number): TenantPosition => ({ tenant: ids[n]!, link: `${T}&$skiptoken=${'x'.repeat(500)}` })
+  const plan = planPage(ids, { target: T, frontier: ids[1]!, active: [long(0), long(1)] }, 10)
+  t.same(plan.reads.map((p) => p.tenant), [a, b, c], 'two tails of ~512 leave room for about one more')
+  t.equal(planPage(ids, { target: T, frontier: b, active: [{ tenant: a, link: `${T}&$skip=5` }] }, 10).reads.length, 9, 'short tails: the window decides')
 })
 
 t.test('the last page: nothing in progress, nothing left', async (t) => {
-  t.same(planPage(ids, { frontier: ids[9]!, active: [] }, 5), { reads: [], frontier: ids[9], notStarted: 0, done: 10 })
+  t.same(planPage(ids, { target: T, frontier: ids[9]!, active: [] }, 5), { reads: [], frontier: ids[9], notStarted: 0, done: 10 })
 })
 
 t.test('next positions: unread and failed first (fairness), moved on after, finished and dropped gone', async (t) => {
