@@ -44,6 +44,7 @@ export function demoLines (d: DemoLinesInput): string[] {
     `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/tenants/contoso/explain?consent=check'   # 200: what this key may do there, and what the tenant granted`,
     `  ${curl} -H 'X-API-Key: ${key}' -X POST '${d.url}/tenants/fabrikam/api/machines/x/isolate'   # 403: not in client demo's allowlist`,
     `  ${curl} '${d.url}/tenants/contoso/api/alerts'   # 401: no key`,
+    `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/fleet/api/alerts?$top=2'   # 200: a fleet read, every tenant in one page (northwind reported as not onboarded); follow @odata.nextLink`,
     '',
     'The same tenant through the Microsoft Graph security API:',
     `  ${curl} -H 'X-API-Key: ${key}' '${d.url}/tenants/contoso/graph/v1.0/security/alerts_v2?$top=2'   # 200`,

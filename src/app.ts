@@ -34,6 +34,7 @@ import { outboundTlsContext } from './trust.js'
 import { acceptedResources, createGatewayTokenVerifier, graphAudiences, createKeyRing, type GatewayTokenVerifier } from './gateway-tokens/index.js'
 import { createOAuthMetrics, registerTokenEndpoint } from './token-endpoint/index.js'
 import { createPages } from './pages/index.js'
+import { fleetRewrite, registerFleet } from './fleet/index.js'
 
 export interface GatewayDeps {
   readonly logger?: Logger
@@ -111,6 +112,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     clientErrorHandler,
     // While draining, requests on open connections are still served (with Connection: close), not 503'd.
     return503OnClosing: false,
+    ...(config.fleet.enabled && oauth !== undefined ? { rewriteUrl: fleetRewrite } : {}),
     ...(files.tls === undefined ? {} : { https: { cert: files.tls.cert, key: files.tls.key.reveal() } })
   }) as unknown as FastifyInstance
   app.decorateRequest('gw', null as never)
@@ -141,7 +143,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   const publicBase = (request: FastifyRequest): string => linkBase(linkBaseOptions, { headers: request.headers, localAddress: request.socket.localAddress, localPort: request.socket.localPort })
   const tokenEndpoint = oauth === undefined
     ? undefined
-    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, graphResources: graphAudiences(config.cloud), policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs })
+    : await registerTokenEndpoint(app, { oauth: oauth.config, ring: oauth.ring, resources: oauth.resources, graphResources: graphAudiences(config.cloud), policy, clients: config.clients, metrics: oauth.metrics, publicBase, now, trustProxy: config.server.trustProxy, bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs, requestDeadlineMs: config.server.requestDeadlineMs, fleet: config.fleet.enabled })
   const pages = createPages({
     loaded,
     policy,
@@ -159,6 +161,26 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     now
   })
   await pages.registerOnboarding(app)
+  if (config.fleet.enabled) {
+    await registerFleet(app, {
+      config: config.fleet,
+      cursorKey: loaded.secrets.fleetCursorKey,
+      appSecret: loaded.secrets.clientSecret ?? loaded.secrets.certificateKey,
+      writeIdleMs: config.server.responseWriteIdleMs,
+      policy,
+      budgets: shared.budgets,
+      tokens,
+      regions,
+      registry: metrics.registry,
+      userAgent: `MdatpPartner-DefenderGateway/${VERSION}`,
+      tlsContext,
+      upstream: config.upstream,
+      consentUrl,
+      failedOver: (from, to) => regionMetrics.failovers.inc({ from, to }),
+      publicBase,
+      draining: () => draining
+    })
+  }
   await app.register(forwardPlugin, {
     admit: admit.hook,
     prepare: createPrepare({

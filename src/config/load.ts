@@ -28,6 +28,8 @@ export interface LoadedConfig {
     readonly oauthKeys?: readonly Secret[]
     /** signs onboarding links and consent state (onboarding.signingKey) */
     readonly onboardingKey?: Secret
+    /** HMAC key of fleet cursors (fleet.cursorKey) */
+    readonly fleetCursorKey?: Secret
   }
   readonly files: {
     readonly caPem?: string
@@ -150,6 +152,10 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
   if (onboardingKey !== undefined && onboardingKey.reveal().length < MIN_SIGNING_KEY_LENGTH) {
     problems.push(`onboarding.signingKey: must be at least ${MIN_SIGNING_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
   }
+  const fleetCursorKey = secret(config.fleet.cursorKey, 'fleet.cursorKey')
+  if (fleetCursorKey !== undefined && fleetCursorKey.reveal().length < MIN_SIGNING_KEY_LENGTH) {
+    problems.push(`fleet.cursorKey: must be at least ${MIN_SIGNING_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
+  }
   const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
   const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
   const clientSecret = secret(identity.secret, 'identity.secret')
@@ -164,7 +170,8 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       redisTokenKey,
       redisPassword: secret(redis?.password, 'redis.password'),
       oauthKeys,
-      onboardingKey
+      onboardingKey,
+      fleetCursorKey
     },
     files: {
       caPem: file(trust.caFile, 'trust.caFile'),

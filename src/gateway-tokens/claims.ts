@@ -18,6 +18,12 @@ export interface GatewayClaims {
   readonly jti: string
 }
 
+/**
+ * The `tid` of a gateway token for fleet reads: Entra's multi-tenant `organizations`, so a connector
+ * reads every tenant its client may read by putting it where its tenant id goes.
+ */
+export const FLEET_TENANT = 'organizations'
+
 /** Audience values of one Defender API, compared case-insensitively without trailing slashes. */
 export function normaliseResource (resource: string): string {
   return resource.trim().replace(/\/+$/, '').toLowerCase()

@@ -6,6 +6,7 @@ import { verifyGatewayToken, type BearerRejection, type VerifyOptions } from './
 export type { BearerRejection } from './verify.js'
 export { createKeyRing, type KeyRing } from './keys.js'
 export { acceptedResources, graphAudiences } from './resources.js'
+export { FLEET_TENANT } from './claims.js'
 
 /** The verifying side, built once at start; `forClients` is rebuilt with every policy (reload). */
 export interface GatewayTokenVerifier {

@@ -1,5 +1,5 @@
 import type { Client, ClientEntry } from '../callers/authenticate.js'
-import { normaliseResource, type GatewayClaims } from './claims.js'
+import { FLEET_TENANT, normaliseResource, type GatewayClaims } from './claims.js'
 import { keyFingerprint, type SigningKey } from './keys.js'
 import type { BearerRejection } from './verify.js'
 
@@ -25,11 +25,14 @@ export function recheckToken (claims: GatewayClaims, key: SigningKey, clients: C
   const entry = clients.get(claims.appid.toLowerCase())
   if (entry === undefined) return 'client_removed'
   if (keyFingerprint(key, entry.keySha256) !== claims.kfp) return 'key_changed'
-  const stillAllowed = entry.tenants.includes('*') || entry.tenants.includes(claims.tid)
   const current = new Set(entry.permissions)
+  // A fleet token (`organizations`) reads the client's tenants as configured now; admit refuses it
+  // anywhere but a fleet read.
+  const fleet = claims.tid === FLEET_TENANT
+  const stillAllowed = entry.tenants.includes('*') || entry.tenants.includes(claims.tid)
   return {
     name: entry.name,
-    tenants: new Set(stillAllowed ? [claims.tid] : []),
+    tenants: new Set(fleet ? entry.tenants : stillAllowed ? [claims.tid] : []),
     permissions: new Set(claims.roles.filter((r) => current.has(r))),
     tokenTenant: claims.tid,
     tokenApi: graphAudiences?.has(normaliseResource(claims.aud)) === true ? 'graph' : 'defender'

@@ -1,6 +1,6 @@
 import { errors, jwtVerify } from 'jose'
 import type { GatewayClaims } from './claims.js'
-import { normaliseResource } from './claims.js'
+import { FLEET_TENANT, normaliseResource } from './claims.js'
 import type { KeyRing, SigningKey } from './keys.js'
 
 /** Why a presented gateway token was refused: a bounded set, used as a metric label. */
@@ -68,7 +68,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 function asClaims (p: Record<string, unknown>): GatewayClaims | undefined {
   const strings = ['iss', 'aud', 'tid', 'appid', 'azp', 'kfp', 'jti'] as const
   if (!strings.every((k) => typeof p[k] === 'string')) return undefined
-  if (!GUID.test(p.tid as string)) return undefined
+  if (!GUID.test(p.tid as string) && p.tid !== FLEET_TENANT) return undefined
   if (!Array.isArray(p.roles) || !p.roles.every((r) => typeof r === 'string')) return undefined
   return p as unknown as GatewayClaims
 }

@@ -17,9 +17,9 @@ export function createMemoryBudgets (options: MemoryBudgetOptions): RateBudgets 
   const clock = options.clock ?? systemClock
   const ledger = createLedger(options.plan, options.maxTenants)
   return {
-    async take (tenantId, rateClass, client) {
+    async take (tenantId, rateClass, client, maxWaitMs = options.maxWaitMs) {
       const attempt = async () => ledger.attempt(tenantId, rateClass, client, clock.now())
-      const { decision, outcome } = await takeWithin(attempt, options.maxWaitMs, clock)
+      const { decision, outcome } = await takeWithin(attempt, maxWaitMs, clock)
       countDecision(options.metrics, rateClass, outcome)
       return decision
     },

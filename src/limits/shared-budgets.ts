@@ -34,8 +34,8 @@ export function createSharedBudgets (options: SharedBudgetOptions): RateBudgets 
   }
 
   return {
-    async take (tenantId, rateClass, client) {
-      const { decision, outcome } = await takeWithin(async () => await attempt(tenantId, rateClass, client), options.maxWaitMs, clock)
+    async take (tenantId, rateClass, client, maxWaitMs = options.maxWaitMs) {
+      const { decision, outcome } = await takeWithin(async () => await attempt(tenantId, rateClass, client), maxWaitMs, clock)
       countDecision(options.metrics, rateClass, outcome)
       return decision
     },

@@ -10,8 +10,11 @@ export type BudgetDecision =
  * in Redis for several; a Redis outage falls back to local state and never fails a request.
  */
 export interface RateBudgets {
-  /** takes one call, waiting up to the configured bound for a slot; never throws */
-  take (tenantId: string, rateClass: string, client: string): Promise<BudgetDecision>
+  /**
+   * takes one call, waiting up to the configured bound for a slot (or `maxWaitMs`: 0 for a caller that
+   * defers a tenant rather than wait, like fleet reads); never throws
+   */
+  take (tenantId: string, rateClass: string, client: string, maxWaitMs?: number): Promise<BudgetDecision>
   /** Defender answered 429: hold the (tenant, class) until Retry-After, with no calls meanwhile */
   hold (tenantId: string, rateClass: string, retryAfterSeconds: number): Promise<void>
   /** calls this process let through for the tenant in the last minute and hour, per rate class used; no I/O */

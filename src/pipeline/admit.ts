@@ -5,6 +5,7 @@ import { parseTarget, type TargetResult } from '../policy/path.js'
 import { authorise } from '../policy/authorise.js'
 import { nonAsciiRejection } from '../policy/non-ascii.js'
 import { graphTarget, isGraphUrl } from '../graph/path.js'
+import { FLEET_TENANT } from '../gateway-tokens/claims.js'
 import type { Policy, PolicyHolder } from './policy-state.js'
 
 export interface AdmitDeps {
@@ -50,6 +51,9 @@ export function createAdmit (deps: AdmitDeps) {
       return new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer (every credential sent must be valid).')
     }
     state.client = client
+    if (client.tokenTenant === FLEET_TENANT) {
+      return new GatewayError('TenantNotAllowed', `A gateway token for '${FLEET_TENANT}' reads the fleet only: GET /api/... at the root or /fleet/api/....`)
+    }
     if (!FORWARDED_METHODS.has(request.method)) {
       return new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
     }
@@ -95,7 +99,7 @@ export function createAdmit (deps: AdmitDeps) {
  * each must be valid and name the same client, else the request is unauthenticated (an invalid credential
  * is never skipped in favour of another one).
  */
-function callerOf (policy: Policy, request: FastifyRequest): Client | undefined | Promise<Client | undefined> {
+export function callerOf (policy: Policy, request: FastifyRequest): Client | undefined | Promise<Client | undefined> {
   const { headers } = request
   const apiKey = headers['x-api-key']
   const auth = headers.authorization

@@ -68,7 +68,8 @@ export function createPrepare (deps: PrepareDeps) {
   }
 }
 
-function tokenFailure (err: unknown, tenantId: string, consentUrl: string): GatewayError {
+/** A token failure as the gateway error a caller sees (consent link for a tenant not onboarded, Retry-After otherwise). */
+export function tokenFailure (err: unknown, tenantId: string, consentUrl: string): GatewayError {
   if (err instanceof TokenError && err.kind === 'not-onboarded') {
     return new GatewayError('TenantNotOnboarded', `${err.message}. A tenant admin can consent at ${consentUrl}`)
   }

@@ -6,8 +6,10 @@ import type { PolicyHolder } from '../pipeline/policy-state.js'
 import { parseTokenRequest } from './form.js'
 import { grantedRoles, indexByClientId, requestedResource, secretMatches, tenantFor, type EndpointVersion } from './grant.js'
 import { normaliseResource } from '../gateway-tokens/claims.js'
+import { apiOfPermission } from '../graph/vocabulary.js'
 import { createGuessLimiter } from './guess-limit.js'
 import { bodyPending, installTokenGuards } from './guards.js'
+import { FLEET_TENANT } from '../gateway-tokens/claims.js'
 import { signToken, tokenResponse } from './issue.js'
 import { openIdConfiguration } from './metadata.js'
 import type { OAuthMetrics } from './metrics.js'
@@ -33,6 +35,8 @@ export interface TokenEndpointOptions {
   readonly requestDeadlineMs: number
   /** ms since the epoch; injectable */
   now (): number
+  /** fleet reads are on: tokens may be issued for `organizations` (every tenant of the client, fleet reads only) */
+  readonly fleet?: boolean
 }
 
 const FORM_LIMIT = 16 * 1024
@@ -88,10 +92,14 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
       }
       throw new OAuthError('wrong_secret', `Invalid client secret provided for application '${client.clientId ?? client.name}': the secret is the gateway API key of that client.`)
     }
-    const tenant = tenantFor(request.params.tenant, options.policy.current.tenants, client)
+    const fleet = options.fleet === true && request.params.tenant.toLowerCase() === FLEET_TENANT
+    const tenant = fleet ? { id: FLEET_TENANT } : tenantFor(request.params.tenant, options.policy.current.tenants, client)
     request.gw.tenantId = tenant.id
     const resource = requestedResource(version, form, options.resources)
-    const roles = grantedRoles(client, tenant, options.graphResources?.has(normaliseResource(resource)) === true ? 'graph' : 'defender')
+    const api = options.graphResources?.has(normaliseResource(resource)) === true ? 'graph' : 'defender'
+    if (fleet && api !== 'defender') throw new OAuthError('scope', `The tenant '${FLEET_TENANT}' (fleet reads) takes tokens for the Defender for Endpoint API only.`)
+    // A fleet token carries the client's own permissions of that API; each tenant's allowlist applies per read.
+    const roles = 'permissions' in tenant ? grantedRoles(client, tenant, api) : client.permissions.filter((p) => apiOfPermission(p) === api).sort()
     const issued = await signToken({ client, tenantId: tenant.id, resource, roles }, { ring: oauth.ring, issuer: oauth.config.issuer, lifetimeSeconds: oauth.config.tokenLifetimeSeconds }, options.now())
     metrics.issued.inc({ client: client.name, version })
     request.log.info({ audit: true, event: 'token_issued', client: client.name, tenant: tenant.id, resource, roles, jti: issued.jti, expiresOn: issued.exp }, 'token issued')
@@ -103,7 +111,7 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
     return async function openIdMetadata (request: FastifyRequest<TenantParams>, reply: FastifyReply): Promise<Record<string, unknown> | FastifyReply> {
       if (current === undefined) return notFound(reply)
       const ref = request.params.tenant
-      if (!options.policy.current.tenants.has(ref.toLowerCase())) throw new OAuthError('tenant', 'Tenant not found.')
+      if (!options.policy.current.tenants.has(ref.toLowerCase()) && !(options.fleet === true && ref.toLowerCase() === FLEET_TENANT)) throw new OAuthError('tenant', 'Tenant not found.')
       return openIdConfiguration(options.publicBase(request), ref, version)
     }
   }

@@ -60,6 +60,8 @@ export interface DefenderRegion {
   setAlertCount (tenant: string, n: number): void
   setExportCount (tenant: string, n: number): void
   setRatePerMinute (n: number): void
+  /** answers this tenant's API requests with `status` (`times` times, then normally); undefined clears it */
+  setTenantFault (tenant: string, fault: { status: number, times?: number, retryAfter?: number } | undefined): void
   reset (): void
   close (): Promise<void>
 }
@@ -77,6 +79,7 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
   const tenants = new Map<string, TenantData>()
   const alertCounts = new Map<string, number>()
   const exportCounts = new Map<string, number>()
+  const tenantFaults = new Map<string, { status: number, times?: number, retryAfter?: number }>()
   const streams: StreamStats = { recordsWritten: 0, aborted: 0, completed: 0 }
   let latency = opts.latencyMs ?? 0
   let fault: DefenderFault | undefined
@@ -136,6 +139,15 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
     if (!auth.ok) { fail(req, res, 401, auth.reason); return }
     const { token } = auth
     rec.tenant = token.tenant
+    const tf = tenantFaults.get(token.tenant)
+    if (tf !== undefined) {
+      if (tf.times !== undefined) {
+        if (tf.times <= 1) tenantFaults.delete(token.tenant)
+        else tenantFaults.set(token.tenant, { ...tf, times: tf.times - 1 })
+      }
+      fail(req, res, tf.status, `Simulated ${tf.status} for tenant ${token.tenant}`, tf.retryAfter === undefined ? {} : { 'retry-after': String(tf.retryAfter) })
+      return
+    }
     const wait = limiter.take(token.tenant)
     if (wait > 0) {
       fail(req, res, 429, `Rate limit is exceeded. Try again in ${wait} seconds.`, { 'retry-after': String(wait) })
@@ -190,6 +202,10 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
     setAlertCount (tenant, n) { alertCounts.set(tenant.toLowerCase(), n) },
     setExportCount (tenant, n) { exportCounts.set(tenant.toLowerCase(), n) },
     setRatePerMinute (n) { limiter.setRate(n) },
+    setTenantFault (tenant, f) {
+      if (f === undefined) tenantFaults.delete(tenant.toLowerCase())
+      else tenantFaults.set(tenant.toLowerCase(), f)
+    },
     reset () {
       received.length = 0
       Object.assign(streams, { recordsWritten: 0, aborted: 0, completed: 0 })
