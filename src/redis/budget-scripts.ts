@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from './client-factory.js'
 
 /**
  * Lua run atomically by Redis, so replicas never both take the last slot. The same sliding-window-log
@@ -64,7 +65,7 @@ declare module 'ioredis' {
 }
 
 /** Registers the scripts on a connection (ioredis sends EVALSHA and reloads them after a restart). */
-export function defineBudgetScripts (client: Redis): void {
+export function defineBudgetScripts (client: RedisClient): void {
   client.defineCommand('dgwTake', { numberOfKeys: 3, lua: TAKE_LUA })
   client.defineCommand('dgwHold', { numberOfKeys: 1, lua: HOLD_LUA })
 }
