@@ -3,6 +3,7 @@ import type { SharedBudgetStore } from '../limits/types.js'
 import type { Verdict, Window } from '../limits/window.js'
 import { defineBudgetScripts } from './budget-scripts.js'
 import type { SharedRedis } from './connection.js'
+import { budgetKeys } from './keys.js'
 
 const CAUSES: ReadonlyArray<Verdict['cause']> = ['none', 'hold', 'tenant', 'client']
 
@@ -14,13 +15,11 @@ export function createRedisBudgetStore (redis: SharedRedis): SharedBudgetStore {
   const replica = randomBytes(6).toString('hex')
   let sequence = 0
   defineBudgetScripts(redis.client)
-  // The hash tag keeps a budget's keys in one cluster slot, as a multi-key script needs.
-  const base = (tenantId: string, rateClass: string): string => `${redis.prefix}rl:{${tenantId}|${rateClass}}`
 
   async function remote (tenantId: string, rateClass: string, client: string, tenant: readonly Window[], share: readonly Window[]): Promise<Verdict> {
-    const key = base(tenantId, rateClass)
+    const keys = budgetKeys(redis.prefix, tenantId, rateClass)
     const member = `${replica}:${++sequence}`
-    const [waitMs, cause] = await redis.client.dgwTake(`${key}:calls`, `${key}:hold`, `${key}:client:${client.toLowerCase()}`, member, ...flatten(tenant), ...flatten(share))
+    const [waitMs, cause] = await redis.client.dgwTake(keys.calls, keys.hold, keys.client(client), member, ...flatten(tenant), ...flatten(share))
     return { waitMs, cause: CAUSES[cause] as Verdict['cause'] }
   }
 
@@ -29,7 +28,7 @@ export function createRedisBudgetStore (redis: SharedRedis): SharedBudgetStore {
       return await redis.guard('take', async () => await remote(tenantId, rateClass, client, windows.tenant, windows.client), () => undefined)
     },
     async hold (tenantId, rateClass, ms) {
-      await redis.guard('hold', async () => { await redis.client.dgwHold(`${base(tenantId, rateClass)}:hold`, ms) }, () => {})
+      await redis.guard('hold', async () => { await redis.client.dgwHold(budgetKeys(redis.prefix, tenantId, rateClass).hold, ms) }, () => {})
     }
   }
 }
