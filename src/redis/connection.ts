@@ -57,16 +57,7 @@ export function reconnectDelay (attempt: number): number {
 /** Connects (in the background) and tracks health through ioredis's connection events. */
 export function createSharedRedis (options: RedisConnectionOptions): SharedRedis {
   const { logger, metrics } = options
-  const client = createRedisClient({
-    topology: options.topology,
-    tls: usesTls(options.topology, options.tls),
-    username: options.username,
-    password: options.password,
-    caPem: options.caPem,
-    commandTimeoutMs: options.commandTimeoutMs,
-    connectTimeoutMs: options.connectTimeoutMs,
-    retryStrategy: reconnectDelay
-  })
+  const client = createRedisClient({ ...options, tls: usesTls(options.topology, options.tls), retryStrategy: reconnectDelay })
   const where = describeTopology(options.topology)
   let up = false
   metrics.up.set(0)
