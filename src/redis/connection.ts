@@ -46,6 +46,8 @@ export interface SharedRedis {
   whenReady (timeoutMs: number): Promise<boolean>
   /** runs `op` on Redis, or answers `local()` when the breaker is open or the call fails; never throws */
   guard<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T>
+  /** `listener` runs each time Redis is used again after the breaker was open (and at the first connection) */
+  onShared (listener: () => void): void
   close (): Promise<void>
 }
 
@@ -100,6 +102,7 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
       })
     },
     guard: guard.run,
+    onShared: guard.onShared,
     async close () {
       up = false
       metrics.up.set(0)
