@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import { createMetrics, createRedisMetrics, type GatewayMetrics } from '../src/observability/metrics.js'
 import { createRedisBreakerMetrics, type RedisBreakerMetrics } from '../src/observability/redis-breaker-metrics.js'
 import { createSharedRedis, type SharedRedis } from '../src/redis/connection.js'
+import type { RedisTopology } from '../src/redis/topology.js'
 
 /** A SharedRedis for tests, with its metrics and every log line it wrote. */
 export interface TestConnection {
@@ -16,8 +17,8 @@ export interface TestConnection {
   fallbacks (operation: string): Promise<number>
 }
 
-/** Connects to a test Redis and waits until it is ready (unless `wait` is false). */
-export async function connect (url: string, options: { commandTimeoutMs?: number, probeIntervalMs?: number, wait?: boolean } = {}): Promise<TestConnection> {
+/** Connects to a test Redis (a URL, or any topology) and waits until it is ready (unless `wait` is false). */
+export async function connect (url: string | RedisTopology, options: { commandTimeoutMs?: number, probeIntervalMs?: number, wait?: boolean } = {}): Promise<TestConnection> {
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _enc, cb) {
@@ -29,7 +30,7 @@ export async function connect (url: string, options: { commandTimeoutMs?: number
   const redisMetrics = createRedisMetrics(metrics.registry)
   const breaker = createRedisBreakerMetrics(metrics.registry)
   const redis = createSharedRedis({
-    url,
+    topology: typeof url === 'string' ? { kind: 'standalone', url } : url,
     keyPrefix: 'test:',
     commandTimeoutMs: options.commandTimeoutMs ?? 1000,
     connectTimeoutMs: 1000,

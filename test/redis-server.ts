@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { killTracked, spawnTracked } from './processes.js'
+import { freePort } from './redis-nodes.js'
 
 /** A throwaway redis-server of a test's own: loopback, free port, no persistence, temp dir. */
 export interface TestRedis {
@@ -19,16 +18,6 @@ export interface TestRedis {
   /** SIGCONT */
   resume (): void
   stop (): Promise<void>
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 async function launch (port: number, dir: string): Promise<ChildProcess> {

@@ -24,6 +24,8 @@ export interface LoadedConfig {
     /** key material for tokens at rest in Redis */
     readonly redisTokenKey?: Secret
     readonly redisPassword?: Secret
+    /** AUTH for the sentinels themselves (redis.sentinel.password) */
+    readonly redisSentinelPassword?: Secret
     /** token endpoint keys: the signing key first, then older keys still accepted (oauth.previousKeys) */
     readonly oauthKeys?: readonly Secret[]
     /** signs onboarding links and consent state (onboarding.signingKey) */
@@ -169,6 +171,7 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       certificateKey,
       redisTokenKey,
       redisPassword: secret(redis?.password, 'redis.password'),
+      redisSentinelPassword: secret(redis?.sentinel?.password, 'redis.sentinel.password'),
       oauthKeys,
       onboardingKey,
       fleetCursorKey

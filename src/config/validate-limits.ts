@@ -1,4 +1,5 @@
 import type { ParsedConfig } from './schema.js'
+import { checkRedis } from './validate-redis.js'
 
 /**
  * Cross-checks of the `redis` and `limits` sections (names they refer to, rules a schema cannot say),
@@ -15,15 +16,7 @@ export function checkLimitsAndRedis (parsed: ParsedConfig, rateClasses: readonly
       problems.push(`limits.classes.${name}: unknown rate class '${name}'; known: ${rateClasses.join(', ')}`)
     }
   }
-  const redis = parsed.redis
-  if (redis !== undefined) {
-    if (new URL(redis.url).password !== '') {
-      problems.push('redis.url: must not contain a password; use redis.password: {fromEnv: NAME} or {fromFile: PATH}')
-    }
-    if (redis.tokenKey === undefined) {
-      problems.push('redis.tokenKey: required with redis.url (tokens are encrypted at rest); e.g. {fromEnv: GATEWAY_REDIS_TOKEN_KEY} holding `openssl rand -base64 32`')
-    }
-  }
+  problems.push(...checkRedis(parsed.redis))
   return problems
 }
 

@@ -28,7 +28,11 @@ export function createSharedBudgets (options: SharedBudgetOptions): RateBudgets 
   async function attempt (tenantId: string, rateClass: string, client: string): Promise<Verdict> {
     const windows = { tenant: plan.tenant(rateClass), client: plan.client(rateClass, client) }
     const shared = await store.take(tenantId, rateClass, client, windows)
-    if (shared === undefined) return local.attempt(tenantId, rateClass, client, clock.now())
+    if (shared === undefined) {
+      const verdict = local.attempt(tenantId, rateClass, client, clock.now())
+      if (verdict.waitMs === 0) store.note?.(tenantId, rateClass, client, windows)
+      return verdict
+    }
     if (shared.waitMs === 0) local.note(tenantId, rateClass, client, clock.now())
     return shared
   }

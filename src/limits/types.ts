@@ -40,6 +40,11 @@ export interface SharedBudgetStore {
   take (tenantId: string, rateClass: string, client: string, windows: BudgetWindows): Promise<Verdict | undefined>
   /** no call for the (tenant, class) for `ms` on any replica; extends a hold, never shortens it */
   hold (tenantId: string, rateClass: string, ms: number): Promise<void>
+  /**
+   * A call this replica allowed on local state while the store could not answer: the store adds it to
+   * the shared log once it can, so the other replicas count it after an outage or failover.
+   */
+  note? (tenantId: string, rateClass: string, client: string, windows: BudgetWindows): void
 }
 
 /** The windows one decision applies: the tenant's, and the client's share of them (empty: no share). */

@@ -7,6 +7,10 @@ export interface RedisBreakerMetrics {
   readonly opens: Counter<'reason'>
   readonly fallbackSeconds: Counter
   readonly commandTimeouts: Counter<'operation'>
+  /** 1 per node the gateway writes to as primary (one; a cluster's one per shard) */
+  readonly primary: Gauge<'node'>
+  /** a primary replaced by another (Sentinel promotion, cluster replica takeover) */
+  readonly failovers: Counter
   /** `settle` brings fallbackSeconds up to date at each scrape (an outage in progress counts too); returns its removal */
   onScrape (settle: () => void): () => void
 }
@@ -30,6 +34,8 @@ export function createRedisBreakerMetrics (registry: Registry): RedisBreakerMetr
       collect () { for (const settle of settlers) settle() }
     }),
     commandTimeouts: new Counter({ name: 'defender_gateway_redis_command_timeouts_total', help: 'Redis calls abandoned after redis.commandTimeoutMs, by operation (probe included).', labelNames: ['operation'], registers }),
+    primary: new Gauge({ name: 'defender_gateway_redis_primary_info', help: 'Redis nodes in use as primary (1 each), by node address.', labelNames: ['node'], aggregator: 'max', registers }),
+    failovers: new Counter({ name: 'defender_gateway_redis_failovers_total', help: 'Redis primaries seen replaced by another node (Sentinel promotion, cluster failover).', registers }),
     onScrape (settle) {
       settlers.add(settle)
       return () => { settlers.delete(settle) }

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from './client-factory.js'
 
 /**
  * Lua run atomically by Redis, so replicas never both take the last slot. The same sliding-window-log
@@ -56,15 +57,37 @@ if now + ms > current then redis.call('SET', KEYS[1], string.format('%d', now + 
 return 0
 `
 
+/**
+ * KEYS: tenant log, client log. ARGV: member, when it was allowed (epoch ms), tenant and client longest
+ * window (ms, 0: none). Adds a call a replica allowed on local state to the shared logs, if still inside
+ * their windows, so it counts for every replica from now on.
+ */
+export const RECORD_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = math.min(tonumber(ARGV[2]), now)
+local function add(key, longest)
+  if longest <= 0 or at <= now - longest then return end
+  redis.call('ZADD', key, at, ARGV[1])
+  local ttl = at + longest - now
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+add(KEYS[1], tonumber(ARGV[3]))
+add(KEYS[2], tonumber(ARGV[4]))
+return 0
+`
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     dgwTake (tenantLog: string, hold: string, clientLog: string, ...args: Array<string | number>): Result<[number, number], Context>
     dgwHold (hold: string, ms: number): Result<number, Context>
+    dgwRecord (tenantLog: string, clientLog: string, member: string, at: number, tenantMs: number, clientMs: number): Result<number, Context>
   }
 }
 
 /** Registers the scripts on a connection (ioredis sends EVALSHA and reloads them after a restart). */
-export function defineBudgetScripts (client: Redis): void {
+export function defineBudgetScripts (client: RedisClient): void {
   client.defineCommand('dgwTake', { numberOfKeys: 3, lua: TAKE_LUA })
   client.defineCommand('dgwHold', { numberOfKeys: 1, lua: HOLD_LUA })
+  client.defineCommand('dgwRecord', { numberOfKeys: 2, lua: RECORD_LUA })
 }

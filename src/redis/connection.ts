@@ -1,16 +1,21 @@
-import { createRequire } from 'node:module'
-import type { Redis } from 'ioredis'
+import type { Cluster } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisMetrics } from '../observability/metrics.js'
 import type { RedisBreakerMetrics } from '../observability/redis-breaker-metrics.js'
-import { outboundTlsContext } from '../trust.js'
 import type { BreakerState } from './breaker.js'
+import { createRedisClient, type RedisClient } from './client-factory.js'
 import { createGuard, type RedisOperation } from './guard.js'
+import { watchPrimaries } from './primary-watch.js'
+import { describeTopology, usesTls, type RedisTopology } from './topology.js'
 
 export interface RedisConnectionOptions {
-  readonly url: string
+  readonly topology: RedisTopology
+  /** TLS for sentinel and cluster nodes (a standalone url says it with rediss://) */
+  readonly tls?: boolean | undefined
+  /** ACL user; without it the password is the default user's */
+  readonly username?: string | undefined
   readonly password?: { reveal (): string } | undefined
-  /** extra CA for rediss:// (the config's trust.caFile) */
+  /** extra CA for TLS (the config's trust.caFile) */
   readonly caPem?: string | undefined
   readonly keyPrefix: string
   readonly commandTimeoutMs: number
@@ -22,9 +27,6 @@ export interface RedisConnectionOptions {
   readonly breakerMetrics: RedisBreakerMetrics
 }
 
-// Loaded on first use: a gateway without redis.url never pays ioredis's ~6 MB of memory.
-const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis
-
 export type { RedisOperation } from './guard.js'
 
 /**
@@ -33,7 +35,8 @@ export type { RedisOperation } from './guard.js'
  * failed request, and a hung Redis costs one command timeout, not one per request.
  */
 export interface SharedRedis {
-  readonly client: Redis
+  /** one node's (standalone, Sentinel's primary) or a cluster's client */
+  readonly client: RedisClient
   /** prefix of every key this gateway writes */
   readonly prefix: string
   isUp (): boolean
@@ -43,6 +46,8 @@ export interface SharedRedis {
   whenReady (timeoutMs: number): Promise<boolean>
   /** runs `op` on Redis, or answers `local()` when the breaker is open or the call fails; never throws */
   guard<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T>
+  /** `listener` runs each time Redis is used again after the breaker was open (and at the first connection) */
+  onShared (listener: () => void): void
   close (): Promise<void>
 }
 
@@ -54,34 +59,26 @@ export function reconnectDelay (attempt: number): number {
 /** Connects (in the background) and tracks health through ioredis's connection events. */
 export function createSharedRedis (options: RedisConnectionOptions): SharedRedis {
   const { logger, metrics } = options
-  const client = new (loadRedis())(options.url, {
-    password: options.password?.reveal(),
-    // Fail at once while disconnected instead of queueing: the caller has a local answer.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs,
-    connectTimeout: options.connectTimeoutMs,
-    retryStrategy: reconnectDelay,
-    // trust.caFile adds a CA to the system roots (as for Entra ID and Defender), never replaces them.
-    ...(options.url.startsWith('rediss:') ? { tls: { secureContext: outboundTlsContext(options.caPem) } } : {})
-  })
+  const client = createRedisClient({ ...options, tls: usesTls(options.topology, options.tls), retryStrategy: reconnectDelay })
+  const where = describeTopology(options.topology)
   let up = false
   metrics.up.set(0)
   const guard = createGuard({
-    ping: async () => await client.ping(),
+    ping: async () => await probe(client),
     probeIntervalMs: options.probeIntervalMs,
     logger,
     fallbacks: metrics.fallbacks,
     breakerMetrics: options.breakerMetrics
   })
+  watchPrimaries(client, logger, options.breakerMetrics)
   client.on('ready', function redisReady () {
     up = true
     metrics.up.set(1)
     guard.breaker.report({ type: 'connected' })
-    logger.info({ redis: redactedUrl(options.url) }, 'redis connected; budgets and tokens are shared across replicas')
+    logger.info({ redis: where }, 'redis connected; budgets and tokens are shared across replicas')
   })
   client.on('close', function redisClosed () {
-    if (up) logger.warn({ redis: redactedUrl(options.url) }, 'redis connection lost; serving from local state until it returns')
+    if (up) logger.warn({ redis: where }, 'redis connection lost; serving from local state until it returns')
     up = false
     metrics.up.set(0)
     guard.breaker.report({ type: 'disconnected' })
@@ -105,6 +102,7 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
       })
     },
     guard: guard.run,
+    onShared: guard.onShared,
     async close () {
       up = false
       metrics.up.set(0)
@@ -114,10 +112,14 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
   }
 }
 
-/** The URL without credentials, for logs. */
-function redactedUrl (url: string): string {
-  const parsed = new URL(url)
-  parsed.username = ''
-  parsed.password = ''
-  return parsed.toString()
+/**
+ * The breaker's probe. One node: a PING. A cluster: re-read the slot map and PING every primary in it,
+ * so the breaker closes only once every slot has a live primary again (one dead shard fails its calls
+ * while the others still answer PING).
+ */
+async function probe (client: RedisClient): Promise<unknown> {
+  if (!client.isCluster) return await client.ping()
+  const cluster = client as Cluster
+  await new Promise<void>((resolve, reject) => { cluster.refreshSlotsCache((err) => { if (err === null || err === undefined) resolve(); else reject(err) }) })
+  return await Promise.all(cluster.nodes('master').map(async (node) => await node.ping()))
 }

@@ -5,7 +5,7 @@ import { createBreaker, type Breaker } from './breaker-driver.js'
 import { reportBreaker } from './breaker-report.js'
 
 /** Label values of defender_gateway_redis_fallbacks_total (and, with 'probe', of the command timeouts). */
-export type RedisOperation = 'take' | 'hold' | 'token_get' | 'token_set' | 'lock' | 'unlock'
+export type RedisOperation = 'take' | 'hold' | 'record' | 'token_get' | 'token_set' | 'lock' | 'unlock'
 
 export interface GuardOptions {
   /** one PING on the connection (bounded by its command timeout) */
@@ -22,6 +22,8 @@ export interface Guard {
   readonly breaker: Breaker
   /** runs `op` on Redis, or answers `local()` when the breaker is open or the call fails; never throws */
   run<T> (operation: RedisOperation, op: () => Promise<T>, local: () => T | Promise<T>): Promise<T>
+  /** `listener` runs each time the breaker closes (Redis used again) */
+  onShared (listener: () => void): void
   stop (): void
 }
 
@@ -47,10 +49,14 @@ export function createGuard (options: GuardOptions): Guard {
   }
 
   const report = reportBreaker(logger, breakerMetrics)
+  const shared = new Set<() => void>()
   const breaker = createBreaker({
     intervalMs: options.probeIntervalMs,
     probe: async () => await counted('probe', options.ping),
-    onChange: report.onChange
+    onChange (from, to, event) {
+      report.onChange(from, to, event)
+      if (to.kind === 'closed') for (const listener of shared) listener()
+    }
   })
 
   return {
@@ -70,6 +76,7 @@ export function createGuard (options: GuardOptions): Guard {
       options.fallbacks.inc({ operation })
       return await local()
     },
+    onShared (listener) { shared.add(listener) },
     stop () {
       breaker.stop()
       report.stop()

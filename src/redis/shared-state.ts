@@ -8,13 +8,14 @@ import type { SharedTokenStore } from '../tokens/types.js'
 import { createRedisBudgetStore } from './budget-store.js'
 import { createSharedRedis, type SharedRedis } from './connection.js'
 import { createRedisTokenStore } from './token-store.js'
+import { topologyOf } from './topology.js'
 
 /** What replicas share (or, without redis.url, what each keeps to itself). */
 export interface SharedState {
   readonly budgets: RateBudgets
-  /** the second-level token cache; undefined without redis.url */
+  /** the second-level token cache; undefined without redis */
   readonly tokenStore: SharedTokenStore | undefined
-  /** undefined without redis.url */
+  /** undefined without redis */
   readonly redis: SharedRedis | undefined
   /** waits up to `timeoutMs` for Redis (true at once without it), so a cold start shares from the first request */
   whenReady (timeoutMs: number): Promise<boolean>
@@ -28,7 +29,9 @@ export function createSharedState (loaded: LoadedConfig, deps: { logger: Logger,
   const redis = redisConfig === undefined
     ? undefined
     : createSharedRedis({
-      url: redisConfig.url,
+      topology: topologyOf(redisConfig, secrets.redisSentinelPassword),
+      tls: redisConfig.tls,
+      username: redisConfig.username,
       password: secrets.redisPassword,
       caPem: files.caPem,
       keyPrefix: redisConfig.keyPrefix,

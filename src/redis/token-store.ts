@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AcquiredToken, SharedTokenStore } from '../tokens/types.js'
 import type { SharedRedis } from './connection.js'
+import { tokenKeys } from './keys.js'
 import { deriveKey, seal, unseal } from './seal.js'
 
 export interface RedisTokenStoreOptions {
@@ -23,8 +24,8 @@ export function createRedisTokenStore (options: RedisTokenStoreOptions): SharedT
   const key = deriveKey(options.keyMaterial)
   const now = options.now ?? Date.now
   const held = new Map<string, string>()
-  const tokenKey = (tenantId: string): string => `${redis.prefix}token:{${tenantId}}`
-  const lockKey = (tenantId: string): string => `${redis.prefix}lock:token:{${tenantId}}`
+  const tokenKey = (tenantId: string): string => tokenKeys(redis.prefix, tenantId).value
+  const lockKey = (tenantId: string): string => tokenKeys(redis.prefix, tenantId).lock
 
   return {
     async get (tenantId) {

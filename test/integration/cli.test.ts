@@ -24,7 +24,7 @@ t.test('every file in config/ is a valid config', async (t) => {
   const files = (await readdir('config')).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
   t.ok(files.length > 0)
   for (const file of files) {
-    const loaded = loadConfigFile(join('config', file), { GATEWAY_CLIENT_SECRET: 'x', GATEWAY_ADMIN_TOKEN: 'y', GATEWAY_OAUTH_SIGNING_KEY: 'k'.repeat(32) })
+    const loaded = loadConfigFile(join('config', file), { GATEWAY_CLIENT_SECRET: 'x', GATEWAY_ADMIN_TOKEN: 'y', GATEWAY_OAUTH_SIGNING_KEY: 'k'.repeat(32), GATEWAY_REDIS_TOKEN_KEY: 'r'.repeat(32), GATEWAY_REDIS_PASSWORD: 'p' })
     t.ok(loaded.config.identity.clientId, `${file} loads`)
   }
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { buildFromObject } from '../../src/config/load.js'
 import { createMetrics, createRedisMetrics } from '../../src/observability/metrics.js'
@@ -48,7 +49,8 @@ t.test('rediss:// connects with TLS, trusting the configured CA when there is on
     const metrics = createRedisMetrics(createMetrics('test').registry)
     const password = caPem === undefined ? undefined : { reveal: () => 'redis-pw' }
     const breakerMetrics = createRedisBreakerMetrics(createMetrics('test').registry)
-    const redis = createSharedRedis({ url, caPem, password, keyPrefix: 'x:', commandTimeoutMs: 100, connectTimeoutMs: 100, probeIntervalMs: 1000, logger: pino({ level: 'silent' }), metrics, breakerMetrics })
+    const shared = createSharedRedis({ topology: { kind: 'standalone', url }, caPem, password, keyPrefix: 'x:', commandTimeoutMs: 100, connectTimeoutMs: 100, probeIntervalMs: 1000, logger: pino({ level: 'silent' }), metrics, breakerMetrics })
+    const redis = { client: shared.client as Redis, close: shared.close }
     t.ok(redis.client.options.tls !== undefined, 'TLS is on')
     t.equal(redis.client.options.tls?.secureContext !== undefined, caPem !== undefined, 'a CA adds to the roots in one shared TLS context')
     t.notOk(redis.client.options.tls?.ca, 'never a CA list that would replace the system roots')

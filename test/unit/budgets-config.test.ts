@@ -53,7 +53,7 @@ t.test('every problem at once, with its path', async (t) => {
     "limits.clientShares.sieem: unknown client 'sieem'",
     `limits.classes.defualt: unknown rate class 'defualt'; known: ${'default, machineVulnerabilities, advancedQuery, exportByMachine, indicatorImport, indicatorBatchDelete, alertCreateByReference, alertBatchUpdate, liveResponse, exportFiles, packageUri, startInvestigation, unlimited, graphAlerts, graphSecurity, graphSecureScore, graphHunting'}`,
     'redis.url: must not contain a password; use redis.password: {fromEnv: NAME} or {fromFile: PATH}',
-    'redis.tokenKey: required with redis.url (tokens are encrypted at rest); e.g. {fromEnv: GATEWAY_REDIS_TOKEN_KEY} holding `openssl rand -base64 32`'
+    'redis.tokenKey: required with redis (tokens are encrypted at rest); e.g. {fromEnv: GATEWAY_REDIS_TOKEN_KEY} holding `openssl rand -base64 32`'
   ])
   t.same(problems(base({ redis: { url: 'redis://127.0.0.1', tokenKey: { fromEnv: 'SHORT' } } })),
     ['redis.tokenKey: must be at least 32 characters (e.g. `openssl rand -base64 32`)'])
