@@ -2,7 +2,7 @@ import { subscribe } from 'node:diagnostics_channel'
 import { pino } from 'pino'
 import { buildGateway } from '../src/app.js'
 import { buildFromObject } from '../src/config/load.js'
-import { loggerOptions } from '../src/observability/logger.js'
+import { logDestination, loggerOptions } from '../src/observability/logger.js'
 import { announce, receiveInit } from './worker.js'
 
 /** What the parent sends: a config object as test/helper.ts builds it, and the secret it refers to. */
@@ -41,9 +41,8 @@ async function main (): Promise<void> {
   let upstreamConnections = 0
   subscribe('undici:client:connected', () => { upstreamConnections++ })
   const loaded = buildFromObject(init.config, { source: 'bench', baseDir: process.cwd(), env: init.env })
-  // Synchronous writes, like the default stdout destination that src/server.ts uses.
-  const destination = pino.destination({ dest: init.logFile, sync: true })
-  const logger = pino(loggerOptions('info'), destination)
+  // The destination src/server.ts logs to (buffered synchronous writes), here to a file or /dev/null.
+  const logger = pino(loggerOptions('info'), logDestination(init.logFile))
   const gateway = await buildGateway(loaded, { logger })
   const { url, adminUrl } = await gateway.listen()
   const ready: Omit<GatewayReady, 'type'> = { url, adminUrl }

@@ -14,6 +14,8 @@ export interface Run {
   /** proxy CPU time / wall time of the run, percent of one core */
   readonly proxyCpuPercent?: number
   readonly proxyRssKb?: number
+  /** peak RSS (VmHWM) of the proxy's processes so far, summed */
+  readonly proxyHwmKb?: number
   readonly upstreamCpuUsPerReq: number
   /** upstream connections the gateway opened during the run (each costs a TLS handshake) */
   readonly newUpstreamConnections?: number
@@ -47,7 +49,7 @@ export async function measure (opts: BenchOptions, target: Target, upstreamPids:
     load,
     ...(pids.length === 0
       ? {}
-      : { proxyCpuUsPerReq: proxyCpu / n, proxyCpuPercent: 100 * proxyCpu / wallUs, proxyRssKb: proxy.rssKb }),
+      : { proxyCpuUsPerReq: proxyCpu / n, proxyCpuPercent: 100 * proxyCpu / wallUs, proxyRssKb: proxy.rssKb, proxyHwmKb: proxy.hwmKb }),
     upstreamCpuUsPerReq: (upstream.cpuMicros - before.upstream.cpuMicros) / n,
     ...(connsBefore === undefined || connsAfter === undefined ? {} : { newUpstreamConnections: connsAfter - connsBefore })
   }

@@ -24,7 +24,8 @@ export interface NginxOptions {
   readonly cpus: CpuLayout
 }
 
-async function freePort (): Promise<number> {
+/** A free loopback port (for a peer that cannot listen on port 0 and report it). */
+export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -36,7 +37,8 @@ async function freePort (): Promise<number> {
   })
 }
 
-async function canConnect (port: number): Promise<boolean> {
+/** True once something accepts connections on the loopback port. */
+export async function canConnect (port: number): Promise<boolean> {
   return await new Promise((resolve) => {
     const s = connect(port, '127.0.0.1')
     s.once('connect', () => { s.destroy(); resolve(true) })

@@ -1,6 +1,9 @@
 import { accessSync, constants } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { delimiter, join } from 'node:path'
+import type { PeerName } from './peers.js'
+
+const PEERS: readonly PeerName[] = ['haproxy', 'fastify', 'bare-node']
 
 /** Which CPU each party runs on; undefined everywhere when `taskset` is missing or there is one CPU. */
 export interface CpuLayout {
@@ -24,6 +27,9 @@ export interface BenchOptions {
   readonly rateConnections: number
   readonly wrk: string | undefined
   readonly nginx: string | undefined
+  readonly haproxy: string | undefined
+  /** peers beside nginx to compare with (BENCH_PEERS, comma-separated; all by default) */
+  readonly peers: readonly PeerName[]
   readonly cpus: CpuLayout
   /** CPUs available when the bench started (before it pins itself) */
   readonly cpuCount: number
@@ -79,12 +85,23 @@ export function readOptions (env: NodeJS.ProcessEnv = process.env): BenchOptions
     rateConnections: intFromEnv(env, 'BENCH_RATE_CONNECTIONS', 50, 1, 10_000),
     wrk,
     nginx,
+    haproxy: which('haproxy', env) ?? findSbin('haproxy'),
+    peers: peersFromEnv(env),
     cpus: cpuLayout(env),
     cpuCount: availableParallelism(),
     gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
     resultsFile: env.BENCH_RESULTS ?? '.bench/results.json',
     tenantScale: env.BENCH_TENANT_SCALE === '0' ? undefined : intFromEnv(env, 'BENCH_TENANTS', 10_000, 1, 1_000_000)
   }
+}
+
+function peersFromEnv (env: NodeJS.ProcessEnv): PeerName[] {
+  const raw = env.BENCH_PEERS
+  if (raw === undefined) return [...PEERS]
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '')
+  const unknown = names.filter((n) => !(PEERS as readonly string[]).includes(n))
+  if (unknown.length > 0) throw new Error(`BENCH_PEERS=${raw}: unknown peer ${unknown.join(', ')} (known: ${PEERS.join(', ')})`)
+  return names as PeerName[]
 }
 
 function findSbin (name: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { Run } from './measure.js'
+import { TARGET_NAMES } from './world.js'
 
 /** Median of the finite values; NaN when there are none. */
 export function median (values: readonly number[]): number {
@@ -8,10 +9,19 @@ export function median (values: readonly number[]): number {
   return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2
 }
 
+/** The gateway against one other target, per repetition (gateway / other) and the median. */
+export interface Ratio {
+  readonly rps: number[]
+  readonly cpuPerReq: number[]
+  readonly medianRps: number
+  readonly medianCpuPerReq: number
+}
+
 /** Per repetition comparisons that the tables and the JSON share. */
 export interface Summary {
-  readonly saturation: Record<string, { rps: number, p50Ms: number, p99Ms: number, proxyCpuUsPerReq: number, upstreamCpuUsPerReq: number }>
-  readonly ratios: { gatewayOverDirect: number[], gatewayOverNginx: number[], medianGatewayOverDirect: number, medianGatewayOverNginx: number }
+  readonly saturation: Record<string, { rps: number, p50Ms: number, p99Ms: number, proxyCpuUsPerReq: number, upstreamCpuUsPerReq: number, peakRssMb: number }>
+  /** gateway / target for every other target (direct has no proxy CPU: its cpuPerReq is empty) */
+  readonly ratios: Record<string, Ratio>
   readonly fixedRate: {
     rate: number
     /** false when a target completed under 95% of the rate: its latency then includes queueing */
@@ -37,28 +47,32 @@ function perRep (runs: readonly Run[], kind: Run['kind'], reps: number, f: (a: R
   return out
 }
 
-/** Medians per target, gateway/direct and gateway/nginx ratios per repetition, added latency at the fixed rate. */
+/** Medians per target, gateway/target ratios per repetition, added latency at the fixed rate. */
 export function summarise (runs: readonly Run[], reps: number, rate: number): Summary {
   const saturation: Summary['saturation'] = {}
-  for (const target of ['direct', 'nginx', 'gateway'] as const) {
+  const ratios: Record<string, Ratio> = {}
+  const cpu = (r: Run): number => r.proxyCpuUsPerReq ?? Number.NaN
+  for (const target of TARGET_NAMES) {
     const mine = runs.filter((r) => r.kind === 'saturation' && r.target === target)
     if (mine.length === 0) continue
     saturation[target] = {
       rps: median(mine.map((r) => r.load.rps)),
       p50Ms: median(mine.map((r) => r.load.p50Ms)),
       p99Ms: median(mine.map((r) => r.load.p99Ms)),
-      proxyCpuUsPerReq: median(mine.map((r) => r.proxyCpuUsPerReq ?? Number.NaN)),
-      upstreamCpuUsPerReq: median(mine.map((r) => r.upstreamCpuUsPerReq))
+      proxyCpuUsPerReq: median(mine.map(cpu)),
+      upstreamCpuUsPerReq: median(mine.map((r) => r.upstreamCpuUsPerReq)),
+      peakRssMb: Math.max(...mine.map((r) => (r.proxyHwmKb ?? Number.NaN) / 1024))
     }
+    if (target === 'gateway') continue
+    const rpsRatios = perRep(runs, 'saturation', reps, (a, b) => a.load.rps / b.load.rps, 'gateway', target)
+    const cpuRatios = perRep(runs, 'saturation', reps, (a, b) => cpu(a) / cpu(b), 'gateway', target).filter(Number.isFinite)
+    ratios[target] = { rps: rpsRatios, cpuPerReq: cpuRatios, medianRps: median(rpsRatios), medianCpuPerReq: median(cpuRatios) }
   }
-  const ratio = (a: Run, b: Run): number => a.load.rps / b.load.rps
-  const gatewayOverDirect = perRep(runs, 'saturation', reps, ratio, 'gateway', 'direct')
-  const gatewayOverNginx = perRep(runs, 'saturation', reps, ratio, 'gateway', 'nginx')
   const addedP50Ms = perRep(runs, 'fixed-rate', reps, (a, b) => a.load.p50Ms - b.load.p50Ms, 'gateway', 'direct')
   const addedP99Ms = perRep(runs, 'fixed-rate', reps, (a, b) => a.load.p99Ms - b.load.p99Ms, 'gateway', 'direct')
   return {
     saturation,
-    ratios: { gatewayOverDirect, gatewayOverNginx, medianGatewayOverDirect: median(gatewayOverDirect), medianGatewayOverNginx: median(gatewayOverNginx) },
+    ratios,
     fixedRate: { rate, sustained: runs.every((r) => r.kind !== 'fixed-rate' || r.load.rps >= 0.95 * rate), addedP50Ms, addedP99Ms, medianAddedP50Ms: median(addedP50Ms), medianAddedP99Ms: median(addedP99Ms) }
   }
 }
@@ -93,19 +107,23 @@ export function fixedRateTable (runs: readonly Run[]): string {
   return table(['rep', 'target', 'req/s', 'p50 ms', 'p99 ms', 'proxy µs/req', 'proxy CPU%', 'new conns', 'non2xx', 'errors'], rows)
 }
 
-/** The closing lines: medians, ratios per repetition, added latency, peak RSS. */
+/** The peer table: medians per target, the gateway's ratio to each (req/s, CPU per request), peak RSS. */
+export function peerTable (s: Summary): string {
+  const rows = Object.entries(s.saturation).map(([target, m]) => {
+    const r = s.ratios[target]
+    return [target, fmt(m.rps, 0), fmt(m.proxyCpuUsPerReq, 1), fmt(m.peakRssMb, 1), fmt(m.p50Ms), fmt(m.p99Ms),
+      target === 'gateway' ? '1' : fmt(r?.medianRps), target === 'gateway' ? '1' : fmt(r?.medianCpuPerReq),
+      r === undefined ? '-' : r.rps.map((x) => fmt(x)).join(' ')]
+  })
+  return table(['target', '', 'req/s', 'CPU µs/req', 'peak RSS MB', 'p50 ms', 'p99 ms', 'gateway/it req/s', 'gateway/it CPU/req', 'req/s ratio per rep'],
+    rows.map((r) => [r[0]!, '', ...r.slice(1)]))
+}
+
+/** The closing lines: added latency at the fixed rate, the gateway's RSS. */
 export function summaryText (s: Summary, peakRssKb: number, idleRssKb: number): string {
   const list = (xs: number[], d = 2): string => xs.map((x) => fmt(x, d)).join(', ')
-  const lines = ['median at saturation:']
-  for (const [target, m] of Object.entries(s.saturation)) {
-    lines.push(`  ${target.padEnd(8)} ${fmt(m.rps, 0).padStart(7)} req/s  p50 ${fmt(m.p50Ms)} ms  p99 ${fmt(m.p99Ms)} ms` +
-      (Number.isFinite(m.proxyCpuUsPerReq) ? `  proxy CPU ${fmt(m.proxyCpuUsPerReq, 1)} µs/req` : '') +
-      `  upstream CPU ${fmt(m.upstreamCpuUsPerReq, 1)} µs/req`)
-  }
-  lines.push(`gateway/direct req/s: ${list(s.ratios.gatewayOverDirect)} (median ${fmt(s.ratios.medianGatewayOverDirect)})`)
-  if (s.ratios.gatewayOverNginx.length > 0) {
-    lines.push(`gateway/nginx  req/s: ${list(s.ratios.gatewayOverNginx)} (median ${fmt(s.ratios.medianGatewayOverNginx)})`)
-  }
+  const lines = ['medians at saturation (CPU µs/req: the proxy\'s utime+stime / requests; peak RSS: VmHWM; ratios: gateway / that target, per repetition then median):']
+  lines.push(peerTable(s))
   lines.push(`added by the gateway at ${s.fixedRate.rate} req/s: p50 ${list(s.fixedRate.addedP50Ms, 3)} ms (median ${fmt(s.fixedRate.medianAddedP50Ms, 3)})` +
     `, p99 ${list(s.fixedRate.addedP99Ms, 3)} ms (median ${fmt(s.fixedRate.medianAddedP99Ms, 3)})`)
   if (!s.fixedRate.sustained) {

@@ -13,7 +13,7 @@ import type { TenantScaleResult } from './tenant-scale.js'
 import { runTenantRequests, type TenantRequestsResult } from './tenant-requests.js'
 import { scrapeMetrics, startBenchWorld, type BenchWorld, type Target } from './world.js'
 
-/** `npm run bench`: direct vs nginx vs gateway, interleaved, then a fixed-rate latency comparison, then tenant-scale. */
+/** `npm run bench`: direct, nginx, HAProxy, bare Node, fastify + http-proxy and the gateway, interleaved, then a fixed-rate latency comparison, then tenant-scale. */
 
 function pinSelf (opts: BenchOptions): void {
   if (opts.cpus.taskset === undefined || opts.cpus.load === undefined) return
@@ -63,7 +63,7 @@ async function measureAll (opts: BenchOptions, world: BenchWorld, say: (s: strin
       record(await measure(opts, t, world.upstreamPids, 'saturation', rep, opts.durationSec))
     }
   }
-  const paced = world.targets.filter((t) => t.name !== 'nginx')
+  const paced = world.targets.filter((t) => t.name === 'direct' || t.name === 'gateway')
   for (let rep = 1; opts.rate > 0 && rep <= opts.reps; rep++) {
     const order = rep % 2 === 1 ? paced : [...paced].reverse()
     for (const t of order) {

@@ -15,14 +15,15 @@ import { startWorker } from './worker.js'
 
 /**
  * Scaling out on one host: the real gateway process (`serve --config FILE`, as operators run it) with
- * server.workers 1 and 2, each saturated by wrk, requests per second printed per worker count. Tokens
+ * server.workers 1, 2 and (with the CPUs for them) 4 and 8, each saturated by wrk, requests per second printed per worker count. Tokens
  * come from the simulated Entra ID; the upstream is nginx serving a static page over TLS when installed
  * (as in bench/world.ts: the simulated Defender verifies a JWT per request and would take the CPU a
  * second worker needs), else the simulated Defender. Nothing is pinned: a second worker needs a second
  * CPU. Run from the repo root: `npx tsx bench/workers.ts`.
  */
 
-const WORKER_COUNTS = [1, 2]
+/** 1 and 2 workers always (a second one on one CPU shows what it does not buy); 4 and 8 where the CPUs are there */
+const WORKER_COUNTS = [1, 2, 4, 8].filter((n) => n <= 2 || n <= availableParallelism())
 const REPS = 2
 const CONNECTIONS = 50
 const DURATION = '5s'
@@ -151,8 +152,10 @@ function report (rows: ReadonlyArray<{ workers: number, runs: WrkRun[] }>, upstr
     const each = runs.map((r) => r.rps.toFixed(0)).join(', ')
     console.log(`${String(workers).padEnd(8)} ${each.padEnd(20)} ${mean(runs).toFixed(0).padStart(10)}  ${runs.reduce((s, r) => s + r.failures, 0)}`)
   }
-  const [one, two] = rows
-  if (one !== undefined && two !== undefined) console.log(`${two.workers} workers vs ${one.workers}: ×${(mean(two.runs) / mean(one.runs)).toFixed(2)}`)
+  const one = rows[0]
+  for (const row of rows.slice(1)) {
+    if (one !== undefined) console.log(`${row.workers} workers vs ${one.workers}: ×${(mean(row.runs) / mean(one.runs)).toFixed(2)}`)
+  }
 }
 
 main().catch((err: unknown) => {

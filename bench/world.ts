@@ -6,11 +6,16 @@ import { startNginx, startStaticUpstream, type NginxProxy } from './nginx.js'
 import type { BenchOptions } from './options.js'
 import { readProc } from './procstat.js'
 import type { UpstreamInit, UpstreamReady } from './upstream-process.js'
+import { startPeers } from './peers.js'
 import { startWorker, type Worker } from './worker.js'
+
+/** Every target, in the order the tables list them. */
+export const TARGET_NAMES = ['direct', 'nginx', 'haproxy', 'bare-node', 'fastify', 'gateway'] as const
+export type TargetName = typeof TARGET_NAMES[number]
 
 /** One thing the load generator is pointed at. */
 export interface Target {
-  readonly name: 'direct' | 'nginx' | 'gateway'
+  readonly name: TargetName
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   /** the proxy's processes (none for direct) */
@@ -113,6 +118,9 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
       stops.push(nginx.stop)
       const n = nginx
       targets.push({ name: 'nginx', url: n.url + REQUEST_PATH, headers: {}, proxyPids: () => n.pids() })
+    }
+    for (const peer of await startPeers(opts, up, load.url, stops, notes)) {
+      targets.push({ name: peer.name, url: peer.url + REQUEST_PATH, headers: {}, proxyPids: peer.pids })
     }
     targets.push({
       name: 'gateway',

@@ -3,7 +3,7 @@ import cluster from 'node:cluster'
 import type { Logger } from 'pino'
 import { buildGateway, type Gateway } from './app.js'
 import { configPathFrom, type LoadedConfig } from './config/load.js'
-import { createLogger } from './observability/logger.js'
+import { createLogger, logDestination } from './observability/logger.js'
 import { checkConfig, consentUrl, keygen, load, loadSource, type Output } from './cli/commands.js'
 import { tenantStatus } from './cli/tenant-status.js'
 import { commandUsage, isCommand, programUsage, wantsHelp } from './cli/usage.js'
@@ -38,7 +38,10 @@ async function serve (args: readonly string[]): Promise<void> {
   const member = isOurWorker(process.env) ? await joinCluster() : undefined
   const source = loadSource(path, process.env, io, member?.configText)
   if (source === undefined) process.exit(1)
-  const logger = createLogger(source.loaded.config.logging.level)
+  // Buffered (a write per ~4 KB, at least every second); what is held is written on the way out.
+  const destination = logDestination()
+  process.once('exit', () => { try { destination.flushSync() } catch {} })
+  const logger = createLogger(source.loaded.config.logging.level, destination)
   if (member !== undefined) return await runGateway(path, source.loaded, logger.child(member.logBindings), member)
   if (source.loaded.config.server.workers === 1) return await runGateway(path, source.loaded, logger)
   if (cluster.isWorker) {

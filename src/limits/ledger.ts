@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import type { BudgetPlan } from './plan.js'
 import type { BudgetUsage } from './types.js'
 import { decide, firstAfter, HOUR_MS, MINUTE_MS, prune, record, type Verdict } from './window.js'
@@ -24,7 +25,7 @@ export interface Ledger {
 
 /** Creates a ledger bounded by an LRU of tenants (the least recently used tenant's state is forgotten). */
 export function createLedger (plan: BudgetPlan, maxTenants: number): Ledger {
-  const tenants = new LRUCache<string, Map<string, ClassState>>({ max: maxTenants })
+  const tenants = new LRUCache<string, Map<string, ClassState>>(upTo(maxTenants))
 
   function stateOf (tenantId: string, rateClass: string): ClassState {
     let classes = tenants.get(tenantId)

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 
 /** Counts failed client authentications by key (client, source address) in fixed windows. */
 export interface GuessLimiter {
@@ -23,7 +24,7 @@ export interface GuessLimitOptions {
  * an address), never a client alone: a client is not locked out by others. Memory is bounded by `maxKeys`.
  */
 export function createGuessLimiter (options: GuessLimitOptions): GuessLimiter {
-  const windows = new LRUCache<string, { failures: number, endsAt: number }>({ max: options.maxKeys ?? 50_000 })
+  const windows = new LRUCache<string, { failures: number, endsAt: number }>(upTo(options.maxKeys ?? 50_000))
   const current = (key: string): { failures: number, endsAt: number } | undefined => {
     const w = windows.get(key)
     return w !== undefined && w.endsAt > options.now() ? w : undefined

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import type { TokenError } from './types.js'
 
 /** How long a tenant waits after failed token requests. */
@@ -52,7 +53,7 @@ export interface TenantBackoff {
 
 /** Creates the backoff memory, bounded like the token cache so a tenant flood cannot grow it. */
 export function createBackoff (policy: BackoffPolicy, maxTenants: number, now: () => number, random: () => number): TenantBackoff {
-  const states = new LRUCache<string, BackoffState>({ max: maxTenants })
+  const states = new LRUCache<string, BackoffState>(upTo(maxTenants))
   const until = (tenantId: string): number => {
     const state = states.get(tenantId)
     return state !== undefined && state.until > now() ? state.until : 0

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import type { TenantToken } from './types.js'
 
 /**
@@ -17,7 +18,7 @@ export interface ReacquireGate {
 
 /** Creates the gate, bounded like the token cache so a tenant flood cannot grow it. */
 export function createReacquireGate (cooldownMs: number, maxTenants: number, now: () => number): ReacquireGate {
-  const windows = new LRUCache<string, { until: number, flight: Promise<TenantToken> }>({ max: maxTenants })
+  const windows = new LRUCache<string, { until: number, flight: Promise<TenantToken> }>(upTo(maxTenants))
   const live = (tenantId: string): { until: number, flight: Promise<TenantToken> } | undefined => {
     const window = windows.get(tenantId)
     return window !== undefined && window.until > now() ? window : undefined

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import { createBackoff, type BackoffPolicy } from './backoff.js'
 import { TokenMismatch } from './check.js'
 import { classify } from './classify.js'
@@ -36,21 +37,21 @@ export function createTokenProvider (options: TokenProviderOptions): TokenProvid
   const events = options.events ?? NO_EVENTS
   const policy = options.refresh ?? DEFAULT_REFRESH
   const tokens = new LRUCache<string, Entry>({
-    max: options.maxTenants,
+    ...upTo(options.maxTenants),
     dispose (entry, tenantId, reason) {
       entry.cancel?.()
       // Keep msal's per-tenant clients in step with the tenants the cache still holds.
       if (reason === 'evict') options.source.forget(tenantId)
     }
   })
-  const refusals = new LRUCache<string, TokenError>({ max: options.maxTenants, ttl: options.negativeTtlMs ?? 30_000, ttlResolution: 0, perf: { now } })
+  const refusals = new LRUCache<string, TokenError>({ ...upTo(options.maxTenants), ttl: options.negativeTtlMs ?? 30_000, ttlResolution: 0, perf: { now } })
   const backoff = createBackoff(options.backoff ?? DEFAULT_BACKOFF, options.maxTenants, now, random)
   const flights = new Map<string, Promise<TenantToken>>()
   // Expiry of a token purged after upstream rejected it, so the same token is not taken back from the shared store.
-  const rejected = new LRUCache<string, number>({ max: options.maxTenants })
+  const rejected = new LRUCache<string, number>(upTo(options.maxTenants))
   const obtain = createSharedAcquire({ source: options.source, shared: options.shared, resource: options.resource, audienceAliases: options.audienceAliases, skewMs: options.skewMs, wait: options.sharedWait, now })
   const gate = createReacquireGate(options.reacquireCooldownMs ?? 0, options.maxTenants, now)
-  const lastErrors = new LRUCache<string, NonNullable<TokenStatus['lastError']>>({ max: options.maxTenants })
+  const lastErrors = new LRUCache<string, NonNullable<TokenStatus['lastError']>>(upTo(options.maxTenants))
   let closed = false
 
   const usable = (entry: Entry | undefined): entry is Entry => entry !== undefined && entry.token.expiresOn - options.skewMs > now()
