@@ -33,7 +33,7 @@ export function demoLines (d: DemoLinesInput): string[] {
     `  admin token  ${d.secrets.adminToken}`,
     '',
     `Status page: ${d.adminUrl}/status   (sign in with the admin token)`,
-    `Onboarding:  northwind has not consented yet; its link (also on the status page) for the customer's admin:`,
+    'Onboarding:  northwind has not consented yet; the link for its admin (also on the status page):',
     `  ${onboardingLink(d, NORTHWIND, 'northwind')}`,
     '',
     'The API (tenants by name or id):',

@@ -45,7 +45,7 @@ export function createRedisBudgetStore (redis: SharedRedis): SharedBudgetStore {
       flushing = false
     }
   }
-  redis.onShared(() => { void flush() })
+  redis.onShared(() => { flush().catch(() => undefined) })
 
   return {
     note (tenantId, rateClass, client, windows) {
