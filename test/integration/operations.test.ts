@@ -51,8 +51,8 @@ t.test('tenant-status shows configured vs granted permissions', async (t) => {
   t.match(fine.stdout, 'missing:    (none)')
   t.notOk(fine.stdout.includes(CLIENT_SECRET) || gap.stdout.includes('eyJ'), 'no secret or token printed')
   const unknown = await runCli(['tenant-status', '99999999-9999-4999-8999-999999999999', '--config', file], env())
-  t.equal(unknown.code, 1)
-  t.match(unknown.stderr, 'not-onboarded')
+  t.equal(unknown.code, 1, 'a tenant that is not in the config is refused before any token request')
+  t.match(unknown.stderr, /is not in .*configured: contoso, woodgrove/)
 })
 
 t.test('SIGTERM under load: readiness fails first, every request sent meanwhile succeeds, then the process exits', async (t) => {

@@ -54,7 +54,7 @@ t.test('matching: the path after the version; a second version segment or a non-
 
 t.test('request targets: the tenant layout, the root layout only with a Graph gateway token, unsafe paths refused', async (t) => {
   const ok = graphTarget('/tenants/contoso/graph/v1.0/security/alerts_v2?$top=5&$skiptoken=abc', undefined)
-  t.same(ok.ok && { ...ok.target, root: ok.root }, { tenantRef: 'contoso', upstreamPath: '/v1.0/security/alerts_v2', query: '?$top=5&$skiptoken=abc', segments: ['security', 'alerts_v2'], root: false })
+  t.same(ok.ok && { ...ok.target, root: ok.root }, { tenantRef: 'contoso', tenantWritten: 'contoso', upstreamPath: '/v1.0/security/alerts_v2', query: '?$top=5&$skiptoken=abc', segments: ['security', 'alerts_v2'], root: false })
   const root = graphTarget('/beta/security/incidents', A)
   t.same(root.ok && [root.target.tenantRef, root.target.upstreamPath, root.root], [A, '/beta/security/incidents', true])
   for (const bad of ['/v1.0/security/alerts_v2', '/tenants/contoso/graph/v2/security/alerts_v2', '/tenants/contoso/graph/security/alerts_v2',
