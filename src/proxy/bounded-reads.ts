@@ -14,9 +14,9 @@ export const MAX_READ_BYTES = 64 * 1024
  * ahead of a 32 MB gzip answer) and every resume copies all of it twice: time grows with the square of the
  * answer's size and RSS with the answer. A read of at most `maxRead` bytes copies that much, and Node asks
  * the socket for more only once less than its high-water mark is left, so the buffer stays a few records
- * long and the whole path is linear. Measured against a second client (node:https) and undici's dispatch
- * API in bench/README.md ("Big answers"): dispatch resumes through the same parser code, and a second
- * client would duplicate pooling, timeouts, error mapping and connection metrics for no speed gained.
+ * long and the whole path is linear. The options are compared in bench/README.md ("Big answers"): undici's
+ * dispatch API resumes through the same parser code; node:https is as fast but would be a second client
+ * with its own pool, timeouts, error codes and connection metrics, for no speed gained.
  */
 export function boundedReadConnector (options: buildConnector.BuildOptions, maxRead = MAX_READ_BYTES): buildConnector.connector {
   const connect = buildConnector(options)
