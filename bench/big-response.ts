@@ -1,74 +1,140 @@
-import { request } from 'node:http'
-import { readProc } from './procstat.js'
-import { EXPORT_RECORDS, REQUEST_PATH, type BenchWorld } from './world.js'
+import { realpathSync } from 'node:fs'
+import { request, type IncomingMessage } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { startNginx, type NginxProxy } from './nginx.js'
+import { readOptions, type BenchOptions } from './options.js'
+import { readProcs } from './procstat.js'
+import { startBenchWorld, type BenchWorld } from './world.js'
 
-/** What streaming one very large answer through the gateway cost it in memory. */
-export interface BigResponseResult {
-  readonly bytes: number
+/** One big answer streamed through one proxy to a caller slower than the upstream. */
+export interface BigAnswerRow {
+  readonly target: 'gateway' | 'nginx'
+  readonly coding: 'identity' | 'gzip'
+  /** the answer's nominal size (uncompressed JSON) */
+  readonly answerMb: number
+  /** bytes the caller read (compressed for gzip) */
+  readonly wireMb: number
   readonly seconds: number
+  /** answer MB per second */
+  readonly mbPerSecond: number
   readonly rssBeforeMb: number
   readonly rssPeakMb: number
-  readonly growthMb: number
-  /** a reader taking 64 KiB every 50 ms: how far the gateway's RSS grew while it lagged */
-  readonly slowReaderGrowthMb: number
-  /** after the slow reader went away, the gateway still answered */
+}
+
+export interface BigResponseResult {
+  readonly rows: readonly BigAnswerRow[]
+  /** after a slow reader hung up half-way, the gateway still answered */
   readonly aliveAfterDisconnect: boolean
 }
 
 const MB = 1024 * 1024
+/** sizes of the export page the runs stream, and how many ~0.73 KB records make them */
+const SIZES_MB = [32, 200]
+const RECORDS_PER_MB = 1430
+/** The caller takes at most this much per 1 ms timer tick (≤ ~60 MB/s): slower than the simulated Defender (~200 MB/s). */
+const READ_PER_TICK = 64 * 1024
 
 /**
- * Streams the whole software inventory export (~210 MB, one page) through the gateway while sampling
- * the gateway process's RSS every 20 ms; then a slow reader that disconnects half-way.
+ * Streams the software inventory export (32 and 200 MB pages, plain and gzip) from the simulated Defender
+ * through the gateway and through nginx, each read by a caller a little slower than the upstream, while
+ * the proxy's RSS is read after every MB; then a slow reader that hangs up half-way.
  */
-export async function runBigResponse (world: BenchWorld): Promise<BigResponseResult> {
-  const gateway = { url: `${world.simTenantUrl}${REQUEST_PATH}`, headers: world.gatewayHeaders }
-  const url = new URL(`${world.simTenantUrl}/api/machines/SoftwareInventoryByMachine?pageSize=${EXPORT_RECORDS}`)
-  const rss = (): number => readProc(world.gatewayPid).rssKb / 1024
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  const before = rss()
-  let peak = before
-  const sampler = setInterval(() => { peak = Math.max(peak, rss()) }, 20)
-  const started = performance.now()
-  const bytes = await fetchAll(url, gateway.headers, 0)
-  const seconds = (performance.now() - started) / 1000
-  clearInterval(sampler)
-
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  const slowBefore = rss()
-  let slowPeak = slowBefore
-  const slowSampler = setInterval(() => { slowPeak = Math.max(slowPeak, rss()) }, 20)
-  await fetchAll(url, gateway.headers, 8 * MB)
-  clearInterval(slowSampler)
-  const alive = await new Promise<boolean>((resolve) => {
-    request(gateway.url, { headers: gateway.headers }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode === 200)) })
-      .on('error', () => resolve(false)).end()
-  })
-  return { bytes, seconds, rssBeforeMb: before, rssPeakMb: peak, growthMb: peak - before, slowReaderGrowthMb: slowPeak - slowBefore, aliveAfterDisconnect: alive }
+export async function runBigResponse (world: BenchWorld, opts: BenchOptions): Promise<BigResponseResult> {
+  const nginx = opts.nginx === undefined
+    ? undefined
+    : await startNginx({ binary: opts.nginx, upstreamUrl: world.bigAnswer.regionUrl, caFile: world.bigAnswer.caFile, token: world.bigAnswer.token, logFile: '/dev/null', cpus: opts.cpus, streaming: true })
+  try {
+    const rows: BigAnswerRow[] = []
+    // A small page through each first, so the first row does not carry the proxy's warm-up.
+    const warm = '/api/machines/SoftwareInventoryByMachine?pageSize=1000'
+    await read(`${world.simTenantUrl}${warm}`, world.gatewayHeaders, () => {})
+    if (nginx !== undefined) await read(`${nginx.url}${warm}`, {}, () => {})
+    for (const coding of ['identity', 'gzip'] as const) {
+      for (const answerMb of SIZES_MB) {
+        rows.push(await streamOnce(world, 'gateway', coding, answerMb))
+        if (nginx !== undefined) rows.push(await streamOnce(world, 'nginx', coding, answerMb, nginx))
+      }
+    }
+    const path = `/api/machines/SoftwareInventoryByMachine?pageSize=${SIZES_MB[1]! * RECORDS_PER_MB}`
+    await read(`${world.simTenantUrl}${path}`, world.gatewayHeaders, () => {}, 8 * MB).catch(() => 0)
+    const alive = await read(`${world.simTenantUrl}/api/alerts?$top=1`, world.gatewayHeaders, () => {}).then(() => true, () => false)
+    return { rows, aliveAfterDisconnect: alive }
+  } finally {
+    await nginx?.stop()
+  }
 }
 
-/** Reads a response to the end, or slowly (64 KiB per 50 ms) and hangs up after `slowLimit` bytes. */
-async function fetchAll (url: URL, headers: Record<string, string>, slowLimit: number): Promise<number> {
+async function streamOnce (world: BenchWorld, target: 'gateway' | 'nginx', coding: 'identity' | 'gzip', answerMb: number, nginx?: NginxProxy): Promise<BigAnswerRow> {
+  const path = `/api/machines/SoftwareInventoryByMachine?pageSize=${answerMb * RECORDS_PER_MB}`
+  const [url, headers, pids] = target === 'gateway'
+    ? [`${world.simTenantUrl}${path}`, world.gatewayHeaders, () => [world.gatewayPid]]
+    : [`${nginx!.url}${path}`, {}, () => nginx!.pids()]
+  const rss = (): number => readProcs(pids()).rssKb / 1024
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const before = rss()
+  let peak = before
+  const started = performance.now()
+  const bytes = await read(url, { ...headers, ...(coding === 'gzip' ? { 'accept-encoding': 'gzip' } : {}) }, () => { peak = Math.max(peak, rss()) })
+  const seconds = (performance.now() - started) / 1000
+  return { target, coding, answerMb, wireMb: bytes / MB, seconds, mbPerSecond: answerMb / seconds, rssBeforeMb: before, rssPeakMb: Math.max(peak, rss()) }
+}
+
+/** Reads an answer at most READ_PER_TICK per 1 ms tick, calling `sample` after every MB; hangs up after `limit` bytes. */
+async function read (url: string, headers: Record<string, string>, sample: () => void, limit = Infinity): Promise<number> {
   return await new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      if (res.statusCode !== 200) { reject(new Error(`big response answered ${res.statusCode ?? 0}`)); res.resume(); return }
+    const req = request(url, { headers, agent: false }, (res: IncomingMessage) => {
+      if (res.statusCode !== 200) { res.resume(); reject(new Error(`big answer: ${String(res.statusCode)} from ${new URL(url).pathname}`)); return }
       let bytes = 0
-      if (slowLimit === 0) {
-        res.on('data', (c: Buffer) => { bytes += c.length })
-        res.on('end', () => resolve(bytes))
-        return
+      let sampled = 0
+      const tick = (): void => {
+        let taken = 0
+        let chunk: Buffer | null
+        while (taken < READ_PER_TICK && (chunk = res.read() as Buffer | null) !== null) taken += chunk.length
+        bytes += taken
+        if (bytes - sampled >= MB) { sampled = bytes; sample() }
+        if (bytes >= limit) { req.destroy(); resolve(bytes); return }
+        if (!res.readableEnded) setTimeout(tick, 1)
       }
       res.pause()
-      const timer = setInterval(() => {
-        let chunk: Buffer | null
-        let taken = 0
-        while (taken < 64 * 1024 && (chunk = res.read() as Buffer | null) !== null) { taken += chunk.length }
-        bytes += taken
-        if (bytes >= slowLimit) { clearInterval(timer); req.destroy(); resolve(bytes) }
-      }, 50)
-      res.on('end', () => { clearInterval(timer); resolve(bytes) })
+      res.once('end', () => { resolve(bytes) })
+      // An answer cut off before its end (the proxy failed or hung up) fails the run.
+      res.once('close', () => { if (!res.readableEnded && bytes < limit) reject(new Error(`big answer cut off after ${bytes} bytes`)) })
+      tick()
     })
-    req.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'ECONNRESET') reject(err) })
+    req.on('error', reject)
     req.end()
   })
+}
+
+/** The table `npm run bench` prints. */
+export function bigResponseTable (result: BigResponseResult): string {
+  const lines = ['target   coding    answer MB  wire MB  seconds   MB/s   RSS before  RSS peak  growth']
+  for (const r of result.rows) {
+    lines.push(`${r.target.padEnd(8)} ${r.coding.padEnd(9)} ${String(r.answerMb).padStart(9)} ${r.wireMb.toFixed(1).padStart(8)} ${r.seconds.toFixed(2).padStart(8)} ${r.mbPerSecond.toFixed(1).padStart(6)} ` +
+      `${r.rssBeforeMb.toFixed(0).padStart(11)} ${r.rssPeakMb.toFixed(0).padStart(9)} ${(r.rssPeakMb - r.rssBeforeMb).toFixed(1).padStart(7)}`)
+  }
+  lines.push(`gateway answers after a slow reader hung up half-way: ${result.aliveAfterDisconnect ? 'yes' : 'NO'}`)
+  return lines.join('\n')
+}
+
+function runDirectly (): boolean {
+  const entry = process.argv[1]
+  if (entry === undefined) return false
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+// Alone: `npx tsx bench/big-response.ts` starts the bench world and runs only this part.
+if (runDirectly()) {
+  const opts = readOptions()
+  const world = await startBenchWorld(opts, '/dev/null')
+  process.once('SIGINT', () => { world.close().finally(() => process.exit(130)) })
+  try {
+    process.stdout.write(`${bigResponseTable(await runBigResponse(world, opts))}\n`)
+  } finally {
+    await world.close()
+  }
 }

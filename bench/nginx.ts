@@ -22,6 +22,8 @@ export interface NginxOptions {
   readonly token: string
   readonly logFile: string
   readonly cpus: CpuLayout
+  /** pass answers on as the caller takes them (proxy_buffering off) instead of spooling them to disk */
+  readonly streaming?: boolean
 }
 
 /** A free loopback port (for a peer that cannot listen on port 0 and report it). */
@@ -77,7 +79,7 @@ export function nginxConfig (dir: string, port: number, o: NginxOptions): string
       proxy_ssl_trusted_certificate ${o.caFile};
       proxy_ssl_verify on;
       proxy_ssl_name localhost;
-      proxy_ssl_session_reuse on;
+      proxy_ssl_session_reuse on;${o.streaming === true ? '\n      proxy_buffering off;' : ''}
     }
   }
 }

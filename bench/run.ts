@@ -7,7 +7,7 @@ import { readOptions, type BenchOptions } from './options.js'
 import { procAvailable, readProc } from './procstat.js'
 import { fixedRateTable, saturationTable, summarise, summaryText } from './report.js'
 import { runTenantScale } from './scale-step.js'
-import { runBigResponse, type BigResponseResult } from './big-response.js'
+import { bigResponseTable, runBigResponse, type BigResponseResult } from './big-response.js'
 import { sibling } from './sibling.js'
 import type { TenantScaleResult } from './tenant-scale.js'
 import { runTenantRequests, type TenantRequestsResult } from './tenant-requests.js'
@@ -109,8 +109,8 @@ async function main (): Promise<number> {
     metrics = await scrapeMetrics(world.adminUrl)
     peakRssKb = readProc(world.gatewayPid).hwmKb
     if (process.env.BENCH_BIG_RESPONSE !== '0') {
-      say('\nbig response: one ~210 MB export page through the gateway (BENCH_BIG_RESPONSE=0 skips it) ...')
-      bigResponse = await runBigResponse(world).catch((err: Error) => { bigProblem = `big response failed: ${err.message}`; return undefined })
+      say('\nbig response: 32 and 200 MB export pages, plain and gzip, through the gateway and nginx to a caller slower than Defender (BENCH_BIG_RESPONSE=0 skips it) ...')
+      bigResponse = await runBigResponse(world, opts).catch((err: Error) => { bigProblem = `big response failed: ${err.message}`; return undefined })
     }
   } finally {
     process.removeListener('SIGINT', onSignal)
@@ -139,10 +139,8 @@ async function main (): Promise<number> {
   say(`gateway metrics: requests ${metrics.defender_gateway_requests_total ?? '?'}, token cache hits ${metrics.defender_gateway_token_cache_hits_total ?? '?'}, ` +
     `token acquisitions ${metrics.defender_gateway_token_acquisitions_total ?? '?'}, policy denials ${metrics.defender_gateway_policy_denials_total ?? 0}`)
   if (bigResponse !== undefined) {
-    const b = bigResponse
-    say(`big response: ${(b.bytes / 1048576).toFixed(0)} MB in ${b.seconds.toFixed(1)} s; gateway RSS ${b.rssBeforeMb.toFixed(0)} MB before, ` +
-      `${b.rssPeakMb.toFixed(0)} MB peak: growth ${b.growthMb.toFixed(1)} MB (target < 64 MB); slow reader growth ${b.slowReaderGrowthMb.toFixed(1)} MB; ` +
-      `answers after the slow reader hung up: ${b.aliveAfterDisconnect ? 'yes' : 'NO'}`)
+    say('\nbig answers (a caller reading at most 64 KiB per ms; RSS of the proxy process(es), MB)')
+    say(bigResponseTable(bigResponse))
   }
   if (tenantScale !== undefined) say(tenantScale.lines.join('\n'))
   if (tenantRequests !== undefined) say(tenantRequests.lines.join('\n'))

@@ -33,6 +33,8 @@ export interface BenchWorld {
   /** gateway base for the big-response run: a tenant whose region is the simulated Defender */
   readonly simTenantUrl: string
   readonly gatewayHeaders: Readonly<Record<string, string>>
+  /** the simulated Defender region and a token for it: the big-response run puts nginx in front of it too */
+  readonly bigAnswer: { readonly regionUrl: string, readonly caFile: string, readonly token: string }
   /** asks the gateway process over IPC (bench/gateway-process.ts answers `stats` and `gc`) */
   gatewayQuery<T> (type: string): Promise<T>
   /** the gateway's RSS once listening, before any request (node + tsx + the app) */
@@ -136,6 +138,7 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
       gatewayPid: gateway.pid,
       simTenantUrl: `${gateway.ready.url}/tenants/${SIM_TENANT}`,
       gatewayHeaders: { 'x-api-key': apiKey },
+      bigAnswer: { regionUrl: up.regionUrl, caFile: up.caFile, token: up.token },
       gatewayQuery: async <T>(type: string) => await gateway.query<T>(type),
       gatewayIdleRssKb: idleRssKb,
       adminUrl: gateway.ready.adminUrl,

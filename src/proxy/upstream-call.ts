@@ -3,6 +3,7 @@ import type { SecureContext } from 'node:tls'
 import type { FastifyReply } from 'fastify'
 import { Agent, type Dispatcher } from 'undici'
 import type { OverloadReason } from '../observability/overload-metrics.js'
+import { boundedReadConnector } from './bounded-reads.js'
 import { cutIdleReader } from './guards.js'
 import { downstreamResponseHeaders, GRAPH_FORWARDED, upstreamRequestHeaders } from './headers.js'
 
@@ -49,7 +50,8 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
     keepAliveTimeout: 60_000,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
-    connect: { timeout: options.connectTimeoutMs, ...(options.tlsContext === undefined ? {} : { secureContext: options.tlsContext }) }
+    // Big answers to slow callers: see bounded-reads.ts (undici's resume copies the socket's whole buffer).
+    connect: boundedReadConnector({ timeout: options.connectTimeoutMs, ...(options.tlsContext === undefined ? {} : { secureContext: options.tlsContext }) })
   })
   const bases = new Map<string, { origin: string, path: string }>()
   const baseOf = (url: string): { origin: string, path: string } => {
