@@ -153,7 +153,7 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     t.equal(await page.evaluate('window.__xss'), undefined, 'Entra-controlled text is not run')
     await browser.shot(page, 'xss')
     await page.goto(`${world.adminUrl}/status`)
-    t.match(await page.locator('tr', { hasText: 'contoso' }).textContent(), /refused\s*not-onboarded/, 'the refusal and its class in the table')
+    t.match(await page.locator('tr', { hasText: 'contoso' }).textContent(), /defender: refused\s*defender: not-onboarded/, 'the refusal and its class in the table, per API')
     await browser.shot(page, 'tenants-after')
   })
 
