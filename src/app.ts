@@ -148,6 +148,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     loaded,
     policy,
     tokens,
+    graphTokens,
     budgets: shared.budgets,
     regions,
     current: () => applied,

@@ -2,7 +2,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino'
 import { adminNotFound, registerAdminApi, type AdminToken } from '../admin/admin-auth.js'
 import { renderError } from '../errors.js'
+import { createStatusSessions } from '../pages/status/session.js'
 import { askWorker, type AdminCall, type WorkerAnswer } from './forward.js'
+import { forwardStatusPages } from './primary-status.js'
 
 /** A worker that can take admin calls: cluster id and private admin port. */
 export interface WorkerAdmin { readonly id: number, readonly port: number }
@@ -18,11 +20,14 @@ export interface PrimaryAdminOptions {
   /** the workers ready to answer admin calls */
   workerAdmins (): readonly WorkerAdmin[]
   readonly forwardTimeoutMs: number
+  /** admin.sessionMinutes: the status pages' sessions, checked here before a page is forwarded */
+  readonly sessionMinutes: number
 }
 
 /**
  * The one admin listener of a cluster (admin.host:admin.port, same token): the aggregated scrape, probes
- * for the whole process group, and the admin API forwarded to the workers, which hold the state.
+ * for the whole process group, and the admin API and the status pages forwarded to the workers, which
+ * hold the state.
  */
 export function buildPrimaryAdmin (options: PrimaryAdminOptions): FastifyInstance {
   const logger: FastifyBaseLogger = options.logger.child({ listener: 'admin' })
@@ -45,6 +50,10 @@ export function buildPrimaryAdmin (options: PrimaryAdminOptions): FastifyInstanc
   })
 
   registerAdminApi(admin, options.adminToken, (scope) => forwardAdminRoutes(scope, options))
+  if (options.adminToken !== undefined) {
+    const sessions = createStatusSessions(options.adminToken.reveal(), options.sessionMinutes)
+    forwardStatusPages(admin, { sessions, workerAdmins: options.workerAdmins, forwardTimeoutMs: options.forwardTimeoutMs, noWorker })
+  }
   return admin
 }
 

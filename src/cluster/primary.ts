@@ -54,7 +54,8 @@ export async function runPrimary (options: PrimaryOptions): Promise<void> {
     contentType: metrics.registry.contentType,
     workerAdmins: () => pool.ready().flatMap((m) => m.adminPort === undefined ? [] : [{ id: m.worker.id, port: m.adminPort }]),
     // a tenant's status may wait for a token from Entra ID
-    forwardTimeoutMs: config.tokens.timeoutMs + 5_000
+    forwardTimeoutMs: config.tokens.timeoutMs + 5_000,
+    sessionMinutes: config.admin.sessionMinutes
   })
   // Before any worker: a busy admin port fails the start at once, and probes answer while workers start.
   const adminUrl = await admin.listen({ host: config.admin.host, port: config.admin.port })

@@ -16,6 +16,8 @@ export interface PagesDeps {
   readonly loaded: LoadedConfig
   readonly policy: PolicyHolder
   readonly tokens: TokenProvider
+  /** the same app's Microsoft Graph tokens: the pages show and refresh each API's own token */
+  readonly graphTokens: TokenProvider
   readonly budgets: RateBudgets
   readonly regions: RegionDirectory
   /** the config in force (replaced on reload) */
@@ -52,10 +54,11 @@ export function createPages (deps: PagesDeps): Pages {
     return `${deps.publicOrigin()}/onboarding/${encodeURIComponent(ref)}?exp=${exp}&sig=${sig}`
   }
   const adminToken = secrets.adminToken
+  const apiTokens = { defender: deps.tokens, graph: deps.graphTokens }
   return {
     async registerOnboarding (app) {
       if (signer === undefined || onboarding === undefined) return
-      await registerOnboarding(app, { config: onboarding, signer, policy: deps.policy, tokens: deps.tokens, consentUrl: deps.consentUrl, publicBase: deps.publicBase, tenantName, now: deps.now })
+      await registerOnboarding(app, { config: onboarding, signer, policy: deps.policy, tokens: apiTokens, consentUrl: deps.consentUrl, publicBase: deps.publicBase, tenantName, now: deps.now })
     },
     status: adminToken === undefined
       ? undefined
@@ -65,14 +68,15 @@ export function createPages (deps: PagesDeps): Pages {
           sources: {
             current: deps.current,
             routes: () => deps.policy.current.routes,
-            tokenStatus: (id) => deps.tokens.status(id),
+            tokenStatus: (id, api) => apiTokens[api].status(id),
             usage: (id) => deps.budgets.usage(id),
             region: (_id, allowed) => deps.regions.rank(allowed)[0]?.name,
             consentUrl: deps.consentUrl,
             onboardingUrl,
             now: deps.now
           },
-          refresh: async (id, requestId) => await deps.tokens.refresh(id, requestId),
+          // Each API the tenant uses, at once; a failure is recorded by its provider and shown as its last error.
+          refresh: async (id, apis, requestId) => { await Promise.allSettled(apis.map(async (api) => await apiTokens[api].refresh(id, requestId))) },
           regions: () => ({ configured: config.upstream.region, regions: deps.regions.snapshot() }),
           tokensIssued: () => deps.oauthIssued === undefined ? undefined : issuedByClient(deps.oauthIssued)
         })

@@ -1,9 +1,9 @@
-import { splitGranted } from '../policy/consent.js'
+import { API_TITLES, type ApiKey } from '../graph/consent.js'
+import { apiOfPermission } from '../graph/vocabulary.js'
 
 /**
  * Application permissions said in words, for a customer's admin who is asked to consent, and the APIs
- * a tenant's permissions belong to. The gateway asks one API today (Defender for Endpoint); the pages
- * take a list, so another API is one more entry.
+ * a tenant's permissions belong to (Defender for Endpoint, Microsoft Graph: each its own consent and token).
  */
 const WORDS: Readonly<Record<string, string>> = {
   'alert.read.all': 'read every alert and incident-related alert detail',
@@ -35,7 +35,18 @@ const WORDS: Readonly<Record<string, string>> = {
   'securityconfiguration.read.all': 'read security configuration',
   'securityconfiguration.readwrite.all': 'read and change security configuration',
   'event.write': 'write timeline events',
-  'integrationconfiguration.readwrite': 'read and change integration settings'
+  'integrationconfiguration.readwrite': 'read and change integration settings',
+  // Microsoft Graph security API
+  'securityalert.read.all': 'read the security alerts of every Microsoft security product',
+  'securityalert.readwrite.all': 'read security alerts and change them (status, assignment, classification, comments)',
+  'securityincident.read.all': 'read security incidents and their alerts',
+  'securityincident.readwrite.all': 'read security incidents and change them (status, assignment, tags, comments)',
+  'threathunting.read.all': 'run advanced hunting queries across Microsoft 365 Defender data',
+  'securityevents.read.all': 'read security events and secure scores (legacy security API)',
+  'securityevents.readwrite.all': 'read security events and update them (legacy security API)',
+  'threatintelligence.read.all': 'read Microsoft threat intelligence (articles, hosts, indicators)',
+  'securityidentitieshealth.read.all': 'read Defender for Identity health issues',
+  'securityidentitieshealth.readwrite.all': 'read and update Defender for Identity health issues'
 }
 
 /** One permission as a page shows it: its name, what it allows in words, and whether it changes things. */
@@ -47,6 +58,7 @@ export interface PermissionWords {
 
 /** An API the gateway calls for a tenant, with the permissions configured for it. */
 export interface ApiPermissions {
+  readonly key: ApiKey
   readonly api: string
   readonly permissions: readonly PermissionWords[]
 }
@@ -57,14 +69,19 @@ export function describe (permission: string): PermissionWords {
   return { name: permission, words, changes: /write|isolate|restrict|scan|collect|stop|offboard|liveresponse|manage/i.test(permission) }
 }
 
-/** The APIs a tenant's configured permissions belong to (Defender for Endpoint today). */
+/** The APIs a tenant's configured permissions belong to, Defender first; an API without any is left out. */
 export function tenantApis (permissions: Iterable<string>): ApiPermissions[] {
   const list = [...permissions].sort()
-  return list.length === 0 ? [] : [{ api: 'Microsoft Defender for Endpoint', permissions: list.map(describe) }]
+  return (['defender', 'graph'] as const)
+    .map((key) => ({ key, api: API_TITLES[key], permissions: list.filter((p) => apiOfPermission(p) === key).map(describe) }))
+    .filter((a) => a.permissions.length > 0)
 }
 
-/** Configured permissions split by what the tenant's token carries (roles compared case-insensitively). */
-export function grantedVsConfigured (apis: readonly ApiPermissions[], roles: ReadonlySet<string> | undefined): Array<{ api: string, granted: string[], missing: string[] }> {
-  // No token: nothing is known to be granted, so everything configured is listed as missing.
-  return apis.map(({ api, permissions }) => ({ api, ...splitGranted(permissions.map((p) => p.name), roles ?? new Set()) }))
+/**
+ * The APIs whose tokens matter for a tenant: those it lists permissions of, else Defender (whose token
+ * the gateway acquires for every tenant, so its state is still worth showing).
+ */
+export function tenantApiKeys (permissions: Iterable<string>): ApiKey[] {
+  const keys = tenantApis(permissions).map((a) => a.key)
+  return keys.length === 0 ? ['defender'] : keys
 }

@@ -37,6 +37,7 @@ async function primary (t: Test, overrides: Partial<PrimaryAdminOptions>): Promi
     contentType: 'text/plain; version=0.0.4; charset=utf-8',
     workerAdmins: () => [],
     forwardTimeoutMs: 2000,
+    sessionMinutes: 480,
     ...overrides
   })
   t.teardown(async () => { await admin.close() })

@@ -62,11 +62,11 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
   await t.test('refresh a tenant from its page: missing permission shown, per client explained', async (t) => {
     await page.click('a:has-text("woodgrove")')
     const before = world.sim.entra.tokenRequests(TENANT_C)
-    await page.click('button:has-text("Refresh token now")')
+    await page.click('button:has-text("Refresh tokens now")')
     t.match(page.url(), /refreshed=1$/)
     t.equal(world.sim.entra.tokenRequests(TENANT_C) - before, 1, 'one token request to Entra ID')
     const text = await page.textContent('main') ?? ''
-    t.match(text, 'Token refreshed.')
+    t.match(text, 'Tokens refreshed.')
     t.match(await page.locator('.tag.missing').allTextContents(), ['Machine.Isolate'])
     t.match(await page.locator('tr', { hasText: 'narrow' }).textContent(), /no/, 'narrow may not use woodgrove')
     t.notOk((await page.content()).includes('eyJ'), 'no token on the page')
@@ -149,11 +149,11 @@ t.test('status and onboarding pages in headless Chromium', async (t) => {
     t.equal(await page.evaluate('window.__xss'), undefined, 'not run')
     world.sim.entra.setFault(TENANT_A, { kind: 'status', status: 400, error: hostile, aadsts: 700016, times: 1 })
     await page.goto(`${world.adminUrl}/status/tenants/contoso`)
-    await page.click('button:has-text("Refresh token now")')
+    await page.click('button:has-text("Refresh tokens now")')
     t.equal(await page.evaluate('window.__xss'), undefined, 'Entra-controlled text is not run')
     await browser.shot(page, 'xss')
     await page.goto(`${world.adminUrl}/status`)
-    t.match(await page.locator('tr', { hasText: 'contoso' }).textContent(), /refused\s*not-onboarded/, 'the refusal and its class in the table')
+    t.match(await page.locator('tr', { hasText: 'contoso' }).textContent(), /defender: refused\s*defender: not-onboarded/, 'the refusal and its class in the table, per API')
     await browser.shot(page, 'tenants-after')
   })
 

@@ -3,7 +3,7 @@ import { createLedger } from '../../src/limits/ledger.js'
 import { createPlan } from '../../src/limits/plan.js'
 import { RATE_CLASSES } from '../../src/policy/catalogue-data.js'
 import { catalogue } from '../../src/policy/catalogue.js'
-import { describe, grantedVsConfigured, tenantApis } from '../../src/pages/permissions.js'
+import { describe, tenantApiKeys, tenantApis } from '../../src/pages/permissions.js'
 import { clientsForTenant, tenantRow, type StatusSources } from '../../src/pages/status/model.js'
 import { createStatusSessions } from '../../src/pages/status/session.js'
 import { clientRows, summarise } from '../../src/pages/status/tables.js'
@@ -26,7 +26,7 @@ t.test('budget usage: calls in the last minute and hour per class, the default c
   t.match(ledger.usage(A, 3_650_000, plan)[0], { lastMinute: 0, lastHour: 1 })
 })
 
-function sources (status: TokenStatus, tenants = [{ id: A, name: 'contoso', permissions: ['Alert.Read.All', 'Machine.Isolate'] }]): StatusSources {
+function sources (status: TokenStatus, tenants = [{ id: A, name: 'contoso', permissions: ['Alert.Read.All', 'Machine.Isolate'] }], graph: TokenStatus = {}): StatusSources {
   return {
     current: () => ({
       tenants,
@@ -36,7 +36,7 @@ function sources (status: TokenStatus, tenants = [{ id: A, name: 'contoso', perm
       ]
     }),
     routes: () => catalogue([]),
-    tokenStatus: () => status,
+    tokenStatus: (_id, api) => api === 'graph' ? graph : status,
     usage: () => [{ rateClass: 'default', lastMinute: 3, lastHour: 7, perMinute: 100, perHour: 1500 }],
     region: () => 'eu',
     consentUrl: (id) => `https://login.example/${id}/adminconsent`,
@@ -71,8 +71,33 @@ t.test('permissions in words, per API', async (t) => {
   t.match(describe('machine.isolate'), { name: 'machine.isolate', changes: true, words: /isolate a device/ })
   t.match(describe('Alert.Read.All'), { changes: false })
   t.match(describe('Future.Permission'), { words: /configured by your provider/ })
+  t.match(describe('SecurityIncident.ReadWrite.All'), { changes: true, words: /security incidents/ })
+  t.match(describe('ThreatHunting.Read.All'), { changes: false, words: /advanced hunting/ })
   t.same(tenantApis([]), [])
-  t.same(grantedVsConfigured(tenantApis(['Machine.Isolate', 'Alert.Read.All']), new Set(['machine.isolate'])), [{ api: 'Microsoft Defender for Endpoint', granted: ['Machine.Isolate'], missing: ['Alert.Read.All'] }])
+  t.same(tenantApiKeys([]), ['defender'], 'no permission: the Defender token is still the one worth showing')
+  const apis = tenantApis(['ThreatHunting.Read.All', 'Machine.Isolate', 'SecurityAlert.Read.All', 'Alert.Read.All'])
+  t.same(apis.map((a) => [a.key, a.permissions.map((p) => p.name)]), [['defender', ['Alert.Read.All', 'Machine.Isolate']], ['graph', ['SecurityAlert.Read.All', 'ThreatHunting.Read.All']]])
+  t.same(tenantApiKeys(['SecurityAlert.Read.All']), ['graph'], 'a Graph-only tenant: no Defender token is asked for')
+})
+
+t.test('a tenant of both APIs: each API from its own token, a Graph permission missing under Graph only', async (t) => {
+  const tenant = { id: A, name: 'contoso', permissions: ['Alert.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All'] }
+  const defender: TokenStatus = { token: { expiresOn: 0, roles: new Set(['alert.read.all']), stale: false } }
+  // The Defender token's roles must not count for Graph even if it carried a Graph role's name.
+  const wrongPlace: TokenStatus = { token: { expiresOn: 0, roles: new Set(['alert.read.all', 'threathunting.read.all']), stale: false } }
+  const graph: TokenStatus = { token: { expiresOn: 3_600_000, roles: new Set(['securityalert.read.all']), stale: false } }
+  const row = tenantRow(tenant, sources(wrongPlace, [tenant], graph))
+  t.match(row.apis, [
+    { key: 'defender', api: /Defender for Endpoint/, granted: ['Alert.Read.All'], missing: [], tokenState: 'ok' },
+    { key: 'graph', api: /Microsoft Graph/, granted: ['SecurityAlert.Read.All'], missing: ['ThreatHunting.Read.All'], tokenState: 'ok', expiresOn: '1970-01-01T01:00:00.000Z' }
+  ])
+  t.same(summarise([row]), { ok: 0, missing: 1, failing: 0, none: 0 })
+  const failing = tenantRow(tenant, sources(defender, [tenant], { lastError: { kind: 'wrong-token', message: 'm', at: 0 } }))
+  t.match(failing, { tokenState: 'failing', apis: [{ key: 'defender', tokenState: 'ok' }, { key: 'graph', tokenState: 'failing', granted: [], missing: [], lastError: { kind: 'wrong-token' } }] }, 'Graph failing: not connected, the tenant counts as failing')
+  t.equal(tenantRow(tenant, sources(defender, [tenant], {})).tokenState, 'none', 'no Graph token cached yet')
+  const client = { name: 'hunter', keySha256: KEY, tenants: ['*'], permissions: ['Alert.Read.All', 'ThreatHunting.Read.All'] }
+  const withClient = { ...sources(wrongPlace, [tenant], graph), current: () => ({ tenants: [tenant], clients: [client] }) }
+  t.match(clientsForTenant(tenant, withClient)[0], { granted: ['Alert.Read.All'] }, 'a Graph permission is granted only by the Graph token')
 })
 
 t.test('sessions: the admin token only, expiring, signed out per session', async (t) => {

@@ -1,12 +1,19 @@
+import { consentByApi, type ApiTokens } from '../../graph/consent.js'
 import type { PolicyHolder } from '../../pipeline/policy-state.js'
-import { TokenError, type TenantToken, type TokenProvider } from '../../tokens/types.js'
-import { grantedVsConfigured, tenantApis } from '../permissions.js'
+import { tenantApiKeys } from '../permissions.js'
 import type { ConsentOutcome } from './callback.js'
+
+/** One API on the result page: granted and missing per its own token, and whether that token was had. */
+export interface ResultApi { api: string, granted: string[], missing: string[], connected: boolean, problem: string | undefined }
+
+interface ResultDeps { policy: PolicyHolder, tokens: ApiTokens, requestId: string }
+
+const LATER = 'Your provider sees this on its status page and will check again; you need not do anything unless they ask.'
 
 /** What the callback page shows and with which status. */
 export interface ResultPage {
   readonly status: number
-  readonly view: { ok: boolean, heading: string, message: string, next?: string, apis?: Array<{ api: string, granted: string[], missing: string[] }> }
+  readonly view: { ok: boolean, heading: string, message: string, next?: string, apis?: ResultApi[] }
 }
 
 const BAD_STATE: Readonly<Record<string, string>> = {
@@ -19,11 +26,11 @@ const BAD_STATE: Readonly<Record<string, string>> = {
 }
 
 /**
- * Turns a callback outcome into a page. On consent the tenant's remembered refusal is forgotten and a
- * token is acquired at once (through the gateway's token provider, which checks its tenant and
- * resource), and the page compares its roles with the permissions configured for the tenant.
+ * Turns a callback outcome into a page. On consent the tenant's remembered refusals are forgotten and a
+ * token of every API the tenant uses is acquired at once (through each API's token provider, which checks
+ * its tenant and resource), and the page compares each token's roles with that API's configured permissions.
  */
-export async function consentResultPage (outcome: ConsentOutcome, deps: { policy: PolicyHolder, tokens: TokenProvider, requestId: string }): Promise<ResultPage> {
+export async function consentResultPage (outcome: ConsentOutcome, deps: ResultDeps): Promise<ResultPage> {
   const again = 'Open your onboarding link again to start over.'
   switch (outcome.kind) {
     case 'bad-state':
@@ -41,29 +48,31 @@ export async function consentResultPage (outcome: ConsentOutcome, deps: { policy
   }
 }
 
-async function afterConsent (tenantId: string, deps: { policy: PolicyHolder, tokens: TokenProvider, requestId: string }): Promise<ResultPage> {
-  const tenant = deps.policy.current.tenants.get(tenantId)
-  const apis = tenantApis(tenant?.permissions ?? [])
-  // Only when a re-acquisition may ask Entra ID now: forged answers cannot empty the refusal memory faster.
-  if (deps.tokens.reacquireWaitMs(tenantId) === 0) deps.tokens.forgetRefusal(tenantId)
-  const result = await deps.tokens.refresh(tenantId, deps.requestId).then((token) => token, (err: unknown) => err)
-  if (!isToken(result)) {
-    const kind = result instanceof TokenError ? result.kind : 'error'
-    return { status: 502, view: { ok: false, heading: 'Consent recorded, but no access yet', message: `Microsoft recorded the consent, but the gateway could not get access yet (${kind}). Microsoft can take a few minutes to apply a new consent.`, next: 'Your provider sees this on its status page and will check again; you need not do anything unless they ask.', apis: grantedVsConfigured(apis, undefined) } }
+async function afterConsent (tenantId: string, deps: ResultDeps): Promise<ResultPage> {
+  const permissions = deps.policy.current.tenants.get(tenantId)?.permissions ?? []
+  const apis = tenantApiKeys(permissions)
+  for (const api of apis) {
+    // Only when a re-acquisition may ask Entra ID now: forged answers cannot empty the refusal memory faster.
+    if (deps.tokens[api].reacquireWaitMs(tenantId) === 0) deps.tokens[api].forgetRefusal(tenantId)
   }
-  const compared = grantedVsConfigured(apis, result.roles)
-  const complete = compared.every((a) => a.missing.length === 0)
+  // A new token of each API at once; each provider checks its token's tenant and audience where it is acquired.
+  const consent = await consentByApi(deps.tokens, tenantId, permissions, deps.requestId, { apis, fresh: true })
+  const rows = consent.map((c) => ({ api: c.title, granted: [...c.granted], missing: [...c.missing], connected: c.token.ok, problem: c.token.ok ? undefined : c.token.errorClass }))
+  const connected = rows.filter((r) => r.connected).length
+  if (connected === 0) {
+    return { status: 502, view: { ok: false, heading: 'Consent recorded, but no access yet', message: `Microsoft recorded the consent, but the gateway could not get access yet (${rows.map((r) => r.problem).join(', ')}). Microsoft can take a few minutes to apply a new consent.`, next: LATER, apis: rows } }
+  }
+  const complete = connected === rows.length && rows.every((r) => r.missing.length === 0)
   return {
     status: 200,
     view: {
       ok: complete,
-      heading: complete ? 'Connected' : 'Connected, with permissions missing',
-      message: complete ? 'Every permission your provider asked for is granted. You can close this page.' : 'Some permissions your provider asked for are not granted; an administrator can grant them by opening the link again.',
-      apis: compared
+      heading: complete ? 'Connected' : (connected === rows.length ? 'Connected, with permissions missing' : 'Connected to some APIs only'),
+      message: complete
+        ? 'Every permission your provider asked for is granted. You can close this page.'
+        : (connected === rows.length ? 'Some permissions your provider asked for are not granted; an administrator can grant them by opening the link again.' : 'The gateway could not get access to every API yet (see below). Microsoft can take a few minutes to apply a new consent.'),
+      ...(connected === rows.length ? {} : { next: LATER }),
+      apis: rows
     }
   }
-}
-
-function isToken (value: unknown): value is TenantToken {
-  return typeof value === 'object' && value !== null && 'roles' in value
 }

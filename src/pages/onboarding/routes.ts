@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import type { OnboardingConfig } from '../../config/schema.js'
 import type { PolicyHolder } from '../../pipeline/policy-state.js'
-import type { TokenProvider } from '../../tokens/types.js'
+import type { ApiTokens } from '../../graph/consent.js'
 import { PAGES, registerViews } from '../view.js'
 import { tenantApis } from '../permissions.js'
 import { readConsentCallback } from './callback.js'
@@ -13,7 +13,8 @@ export interface OnboardingOptions {
   readonly config: OnboardingConfig
   readonly signer: OnboardingSigner
   readonly policy: PolicyHolder
-  readonly tokens: TokenProvider
+  /** each API's token provider: a consent is checked with a new token of every API the tenant uses */
+  readonly tokens: ApiTokens
   /** the admin-consent URL of the configured cloud for a tenant, without redirect_uri and state */
   consentUrl (tenantId: string): string
   /** the public base URL as a request reached it (server.publicUrl, else the listener's own address) */

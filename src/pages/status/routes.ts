@@ -2,6 +2,8 @@ import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
 import formbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiKey } from '../../graph/consent.js'
+import { tenantApiKeys } from '../permissions.js'
 import { PAGES, registerViews } from '../view.js'
 import { clientsForTenant, tenantRow, type StatusSources } from './model.js'
 import { SESSION_COOKIE, type StatusSessions } from './session.js'
@@ -10,8 +12,8 @@ import { clientRows, summarise } from './tables.js'
 export interface StatusPageOptions {
   readonly sessions: StatusSessions
   readonly sources: StatusSources
-  /** a new token for the tenant now (the admin API's forced refresh: cool-down, tid check) */
-  refresh (tenantId: string, requestId: string): Promise<unknown>
+  /** a new token for each of the tenant's APIs now (the admin API's forced refresh: cool-down, tid and aud checks) */
+  refresh (tenantId: string, apis: readonly ApiKey[], requestId: string): Promise<void>
   regions (): { configured: string, regions: ReadonlyArray<{ name: string, url: string, rttMs: number | null, available: boolean, failures: number, downUntil: string | null }> }
   /** gateway tokens issued per client, when the OAuth2 token endpoint is on */
   tokensIssued (): Promise<ReadonlyMap<string, number>> | undefined
@@ -86,13 +88,13 @@ function registerSignedInPages (pages: FastifyInstance, options: StatusPageOptio
     if (tenant === undefined) return await reply.code(404).view(PAGES.message, { title: 'Not found', nav: true, csrf: reply.generateCsrf(), heading: 'No such tenant', message: `'${request.params.tenant}' is not in the config.` })
     const row = tenantRow(tenant, sources)
     const refreshed = request.query.refreshed
-    const notice = refreshed === undefined ? undefined : (row.tokenState === 'ok' ? 'Token refreshed.' : 'The refresh did not get a token; see the last error.')
+    const notice = refreshed === undefined ? undefined : (row.tokenState === 'ok' ? 'Tokens refreshed.' : 'The refresh did not get a token for every API; see the last errors.')
     return await reply.view(PAGES.tenant, { title: row.name || row.id, nav: true, csrf: reply.generateCsrf(), row, clients: clientsForTenant(tenant, sources), notice, noticeOk: row.tokenState === 'ok' })
   })
   pages.post<{ Params: { tenant: string } }>('/status/tenants/:tenant/refresh', { preHandler: pages.csrfProtection }, async function refreshTenant (request, reply) {
     const tenant = findTenant(request.params.tenant)
     if (tenant === undefined) return await reply.code(404).view(PAGES.message, { title: 'Not found', nav: true, csrf: reply.generateCsrf(), heading: 'No such tenant', message: `'${request.params.tenant}' is not in the config.` })
-    await options.refresh(tenant.id, request.id).catch(() => {})
+    await options.refresh(tenant.id, tenantApiKeys(tenant.permissions), request.id)
     request.log.info({ event: 'status_refresh', tenant: tenant.id }, 'token refresh asked on the status page')
     return await reply.code(303).redirect(`/status/tenants/${tenant.id}?refreshed=1`)
   })

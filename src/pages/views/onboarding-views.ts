@@ -31,9 +31,10 @@ export const ONBOARDING_RESULT = `<% layout('@layout') %>
 <% if (it.apis && it.apis.length > 0) { %>
 <div class="box">
 <h2>Permissions: granted and configured</h2>
-<table><tr><th>API</th><th>Granted</th><th>Still missing</th></tr>
+<table><tr><th>API</th><th>Access</th><th>Granted</th><th>Still missing</th></tr>
 <% it.apis.forEach(function (a) { %>
 <tr><td><%= a.api %></td>
+<td><% if (a.connected) { %><span class="ok">connected</span><% } else { %><span class="bad">no access yet</span> <span class="muted">(<%= a.problem %>)</span><% } %></td>
 <td><% a.granted.forEach(function (p) { %><span class="tag granted"><%= p %></span><% }) %><% if (a.granted.length === 0) { %><span class="muted">none</span><% } %></td>
 <td><% a.missing.forEach(function (p) { %><span class="tag missing"><%= p %></span><% }) %><% if (a.missing.length === 0) { %><span class="ok">none</span><% } %></td></tr>
 <% }) %>

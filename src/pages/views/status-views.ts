@@ -18,16 +18,16 @@ export const TENANTS = `<% layout('@layout') %>
 <h1>Tenants</h1>
 <p class="muted"><%= it.rows.length %> tenants: <%= it.summary.ok %> complete, <%= it.summary.missing %> with permissions missing, <%= it.summary.failing %> without a token (refused or failing), <%= it.summary.none %> with no token cached yet. Budget counts are this process's calls in the last minute and hour.</p>
 <table>
-<tr><th>Tenant</th><th>Permissions (per API)</th><th>Token</th><th>Last error</th><th>Region</th><th>Budget min / hour</th><th>Links</th></tr>
+<tr><th>Tenant</th><th>Permissions (per API)</th><th>Token (per API)</th><th>Last error (per API)</th><th>Region</th><th>Budget min / hour</th><th>Links</th></tr>
 <% it.rows.forEach(function (r) { %>
 <tr>
 <td><a href="/status/tenants/<%= r.id %>"><%= r.name || r.id %></a><br><code class="muted"><%= r.id %></code></td>
 <td><% r.apis.forEach(function (a) { %><div><span class="muted"><%= a.api %>:</span>
-<% if (r.tokenState === 'ok' || r.tokenState === 'stale') { %>
+<% if (a.tokenState === 'ok' || a.tokenState === 'stale') { %>
 <% if (a.missing.length === 0) { %><span class="ok">all <%= a.granted.length %> granted</span><% } else { %><%~ include('@tags', { list: a.missing, kind: 'missing' }) %><span class="bad">missing</span><% } %>
 <% } else { %><span class="muted">unknown (no token)</span><% } %></div><% }) %></td>
-<td class="<%= r.tokenState === 'ok' ? 'ok' : (r.tokenState === 'none' ? 'muted' : 'bad') %>"><%= r.tokenState %><% if (r.expiresOn) { %><br><span class="muted">until <%= r.expiresOn %></span><% } %></td>
-<td><% if (r.lastError) { %><span class="bad"><%= r.lastError.kind %></span><br><span class="muted"><%= r.lastError.at %></span><% } else { %><span class="muted">none</span><% } %></td>
+<td><% r.apis.forEach(function (a) { %><div class="<%= a.tokenState === 'ok' ? 'ok' : (a.tokenState === 'none' ? 'muted' : 'bad') %>"><span class="muted"><%= a.key %>:</span> <%= a.tokenState %><% if (a.expiresOn) { %> <span class="muted">until <%= a.expiresOn %></span><% } %></div><% }) %></td>
+<td><% r.apis.forEach(function (a) { %><div><span class="muted"><%= a.key %>:</span> <% if (a.lastError) { %><span class="bad"><%= a.lastError.kind %></span> <span class="muted"><%= a.lastError.at %></span><% } else { %><span class="muted">none</span><% } %></div><% }) %></td>
 <td><%= r.region %></td>
 <td><%= r.budget.minute %> / <%= r.budget.perMinute === null ? '∞' : r.budget.perMinute %><br><%= r.budget.hour %> / <%= r.budget.perHour === null ? '∞' : r.budget.perHour %></td>
 <td><a href="<%= r.consentUrl %>">consent</a><% if (r.onboardingUrl) { %><br><a href="<%= r.onboardingUrl %>">onboarding link</a><% } %></td>
@@ -40,14 +40,16 @@ export const TENANT = `<% layout('@layout') %>
 <h1><%= it.row.name || it.row.id %></h1>
 <% if (it.notice) { %><div class="box"><p class="<%= it.noticeOk ? 'ok' : 'bad' %>"><%= it.notice %></p></div><% } %>
 <div class="box">
-<p>Tenant id <code><%= it.row.id %></code>, region <%= it.row.region %>. Token: <strong><%= it.row.tokenState %></strong><% if (it.row.expiresOn) { %>, valid until <%= it.row.expiresOn %><% } %>.</p>
-<% if (it.row.lastError) { %><p class="bad">Last error (<%= it.row.lastError.kind %>, <%= it.row.lastError.at %>): <%= it.row.lastError.message %></p><% } %>
-<form method="post" action="/status/tenants/<%= it.row.id %>/refresh"><input type="hidden" name="_csrf" value="<%= it.csrf %>"><button>Refresh token now</button></form>
-<p class="muted">Asks Entra ID for a new token now (at most once per tenant per cool-down window) and shows what it grants.</p>
+<p>Tenant id <code><%= it.row.id %></code>, region <%= it.row.region %>. Tokens: <strong><%= it.row.tokenState %></strong> (the worst of its APIs).</p>
+<form method="post" action="/status/tenants/<%= it.row.id %>/refresh"><input type="hidden" name="_csrf" value="<%= it.csrf %>"><button>Refresh tokens now</button></form>
+<p class="muted">Asks Entra ID for a new token of each API below now (at most once per tenant and API per cool-down window) and shows what each grants.</p>
 </div>
-<div class="box"><h2>Permissions</h2>
-<table><tr><th>API</th><th>Granted</th><th>Missing</th></tr>
-<% it.row.apis.forEach(function (a) { %><tr><td><%= a.api %></td><td><%~ include('@tags', { list: a.granted, kind: 'granted' }) %></td><td><%~ include('@tags', { list: a.missing, kind: 'missing' }) %></td></tr><% }) %>
+<div class="box"><h2>Permissions and tokens per API</h2>
+<table><tr><th>API</th><th>Token</th><th>Granted</th><th>Missing</th><th>Last error</th></tr>
+<% it.row.apis.forEach(function (a) { %><tr><td><%= a.api %></td>
+<td class="<%= a.tokenState === 'ok' ? 'ok' : (a.tokenState === 'none' ? 'muted' : 'bad') %>"><%= a.tokenState %><% if (a.expiresOn) { %><br><span class="muted">valid until <%= a.expiresOn %></span><% } %></td>
+<td><%~ include('@tags', { list: a.granted, kind: 'granted' }) %></td><td><%~ include('@tags', { list: a.missing, kind: 'missing' }) %></td>
+<td><% if (a.lastError) { %><span class="bad"><%= a.lastError.kind %></span> <span class="muted"><%= a.lastError.at %></span><br><%= a.lastError.message %><% } else { %><span class="muted">none</span><% } %></td></tr><% }) %>
 </table>
 <p>Consent: <a href="<%= it.row.consentUrl %>"><%= it.row.consentUrl %></a></p>
 <% if (it.row.onboardingUrl) { %><p>Onboarding link for the customer's admin: <a href="<%= it.row.onboardingUrl %>"><%= it.row.onboardingUrl %></a></p><% } %>
