@@ -12,6 +12,9 @@ export interface Vocabulary {
   readonly routeKeys: ReadonlySet<string>
 }
 
+/** Tenant names that are Entra authorities or gateway paths: a tenant by that name would be ambiguous. */
+export const RESERVED_TENANT_NAMES = ['common', 'consumers', 'organizations', 'callback']
+
 /**
  * Checks what a schema cannot (references between sections) and returns the config with tenant ids
  * lowercased, tenant names in client lists replaced by ids and permission names in canonical case.
@@ -34,6 +37,10 @@ export function crossCheck (parsed: ParsedConfig, vocab: Vocabulary): { config: 
   const byKey = new Map<string, string>()
   const tenants = parsed.tenants.map((t, i) => {
     const id = t.id.toLowerCase()
+    // These already mean something in the paths a tenant name goes into (/{tenant}/oauth2/..., /onboarding/{tenant}).
+    if (t.name !== undefined && RESERVED_TENANT_NAMES.includes(t.name.toLowerCase())) {
+      problems.push(`tenants[${i}].name: '${t.name.toLowerCase()}' is reserved (${RESERVED_TENANT_NAMES.join(', ')}); choose another name`)
+    }
     for (const key of new Set([id, t.name?.toLowerCase()])) {
       if (key === undefined) continue
       if (byKey.has(key)) problems.push(`tenants[${i}]: '${key}' is used by another tenant`)

@@ -130,6 +130,14 @@ const bad: readonly BadRow[] = [
     problems: ["tenants[1]: 'contoso' is used by another tenant"]
   },
   {
+    name: 'reserved tenant names (Entra authorities, the onboarding callback), every one reported',
+    raw: () => { const c = withPolicy(); c.tenants[0].name = 'Organizations'; c.tenants[1].name = 'callback'; c.clients[0].tenants = ['*']; c.clients[1].tenants = ['*']; return c },
+    problems: [
+      "tenants[0].name: 'organizations' is reserved (common, consumers, organizations, callback); choose another name",
+      "tenants[1].name: 'callback' is reserved (common, consumers, organizations, callback); choose another name"
+    ]
+  },
+  {
     name: 'duplicate client name',
     raw: () => { const c = withPolicy(); c.clients[1].name = 'siem'; return c },
     problems: ["clients[1].name: 'siem' is used by another client"]
