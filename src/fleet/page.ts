@@ -8,7 +8,7 @@ import type { FleetMetrics } from './metrics.js'
 import { nextActive, planPage, type ReadResult } from './plan.js'
 import type { TenantReaderDeps } from './read-tenant.js'
 import { newReport, pageEnd, type PageReport } from './report.js'
-import { count, readOne, type PageRun, type Round } from './tenant-step.js'
+import { count, readOne, stepBroke, type PageRun, type Round } from './tenant-step.js'
 
 /** Limits of one page (fleet config) and where its numbers go. */
 export interface PageDeps extends TenantReaderDeps {
@@ -58,7 +58,15 @@ export function runPage (deps: PageDeps, input: PageInput): Readable {
   const channel = createChannel()
   const run: PageRun = { deps, input, byId, positions, results, report, channel, stop: stop.signal }
 
-  const done = readRounds(plan.reads, deps, stop.signal, async (position, round) => { await readOne(run, position, round) }).finally(() => {
+  const step = async (position: TenantPosition, round: Round): Promise<void> => {
+    try {
+      await readOne(run, position, round)
+    } catch {
+      stepBroke(run, position)
+    }
+  }
+  // Never rejects (each step settles its own tenant), and is awaited by the body whatever the caller does.
+  const done = readRounds(plan.reads, deps, stop.signal, step).catch(() => {}).finally(() => {
     clearTimeout(timer)
     channel.close()
   })

@@ -7,7 +7,7 @@ import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import type { TenantToken, TokenProvider } from '../tokens/types.js'
-import { defenderError, fetchWhole, plainEncoding, type WholeAnswer } from './upstream.js'
+import { defenderError, fetchWhole, jsonDepthWithin, MAX_JSON_DEPTH, plainEncoding, type WholeAnswer } from './upstream.js'
 
 /** The per-tenant machinery a fleet read reuses: budgets, tokens, regions, one pooled agent. */
 export interface TenantReaderDeps {
@@ -123,6 +123,9 @@ function answered (deps: TenantReaderDeps, job: TenantJob, answer: WholeAnswer):
   if (answer.status >= 300) return upstreamFailure(answer, job, answer.status !== 408 && answer.status !== 409)
   if (answer.body === undefined) {
     return { kind: 'failed', code: 'UpstreamUnavailable', message: `Tenant ${job.tenant.id} answered a page larger than fleet.maxTenantPageBytes; ask for fewer items ($top).`, final: true }
+  }
+  if (!jsonDepthWithin(answer.body, MAX_JSON_DEPTH)) {
+    return { kind: 'failed', code: 'UpstreamUnavailable', message: `Tenant ${job.tenant.id} answered JSON nested deeper than ${MAX_JSON_DEPTH} levels: its answer is not usable.`, final: true }
   }
   const body = plainEncoding(answer.headers) ? jsonObject(answer.body) : undefined
   if (body === undefined) return { kind: 'failed', code: 'UpstreamUnavailable', message: `Tenant ${job.tenant.id} answered something other than a JSON object.`, final: true }

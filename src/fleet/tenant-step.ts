@@ -73,6 +73,16 @@ export async function readOne (ctx: PageRun, position: TenantPosition, round: Ro
   }
 }
 
+/**
+ * Settles a tenant whose step threw (a bug, or an answer the checks did not foresee): reported and given
+ * up like an unusable answer, so one tenant can never take the page or the process down with it.
+ */
+export function stepBroke (ctx: PageRun, position: TenantPosition): void {
+  ctx.report.pending = ctx.report.pending.filter((p) => p.tenantId !== position.tenant)
+  ctx.report.failed = ctx.report.failed.filter((f) => f.tenantId !== position.tenant)
+  giveUp(ctx, position, { code: 'UpstreamUnavailable', message: `Tenant ${position.tenant}: its answer is not usable.` })
+}
+
 function giveUp (ctx: PageRun, position: TenantPosition, error: { code: string, message: string }): void {
   const { report, results } = ctx
   results.set(position.tenant, { tenant: position.tenant, kind: 'dropped' })
@@ -92,6 +102,8 @@ async function passOn (ctx: PageRun, position: TenantPosition, tenant: TenantEnt
     return
   }
   const items = itemsOf(body)
+  // Serialised before anything is recorded: if this throws, the tenant's position and report are untouched.
+  const text = items.length > 0 ? itemsText(items, tenant.id) : ''
   if (ctx.context === undefined && typeof body['@odata.context'] === 'string' && body['@odata.context'].length <= 1024) ctx.context = body['@odata.context']
   if (followed !== undefined && 'link' in followed) {
     positions.set(tenant.id, { tenant: tenant.id, link: followed.link })
@@ -108,5 +120,5 @@ async function passOn (ctx: PageRun, position: TenantPosition, tenant: TenantEnt
   round.progressed = true
   report.items += items.length
   deps.metrics.items.inc({ route: route.name }, items.length)
-  if (items.length > 0) await ctx.channel.push(itemsText(items, tenant.id))
+  if (text !== '') await ctx.channel.push(text)
 }

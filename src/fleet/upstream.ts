@@ -65,3 +65,24 @@ export function plainEncoding (headers: Record<string, unknown>): boolean {
   const coding = headers['content-encoding']
   return coding === undefined || (typeof coding === 'string' && coding.trim().toLowerCase() === 'identity')
 }
+
+/** Deepest nesting a fleet read accepts in a tenant's answer (Defender's entities nest a few levels). */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * Whether JSON text nests no deeper than `max` arrays and objects (strings skipped). Checked before a
+ * tenant's answer is parsed, because serialising a deeply nested value again would overflow the stack.
+ */
+export function jsonDepthWithin (text: Buffer, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) return false } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return true
+}

@@ -202,3 +202,18 @@ t.test('a hostile Defender: a forged tenant field, a nextLink to a route the cli
   t.same(html.value, [])
   t.match(html['@gateway.fleet'].failed, [{ error: { code: 'UpstreamUnavailable', message: /other than a JSON object/ }, willRetry: false }])
 })
+
+t.test('a hostile Defender: JSON nested 200,000 deep is reported, the page completes, the gateway lives on', async (t) => {
+  const eu = w.sim.regions.eu!
+  t.teardown(() => { eu.setFault(undefined) })
+  const deep = Buffer.from(`{"value":[${'['.repeat(200_000)}${']'.repeat(200_000)}]}`)
+  eu.setFault({ kind: 'answer', headers: { 'content-type': 'application/json' }, body: deep })
+  const narrow = { 'x-gateway-tenants': 'fleet-0,fleet-1' } // fleet-0 pinned to eu, fleet-1 read in us
+  const answer = await fleetGet(w, '/fleet/api/alerts', w.threeKey, narrow)
+  t.equal(answer.status, 200)
+  const page = answer.json() as Page
+  t.ok(page.value.every((i) => i.gatewayTenantId === fleetTenant(1)) && page.value.length === 12, 'the other tenant is on the page')
+  t.match(page['@gateway.fleet'], { complete: [fleetTenant(1)], failed: [{ tenantId: fleetTenant(0), error: { code: 'UpstreamUnavailable', message: /not usable/ }, willRetry: false }] })
+  t.equal(page['@odata.nextLink'], undefined, 'the hostile tenant is left out of the rest of the iteration')
+  t.equal((await fleetGet(w, '/fleet/api/alerts', w.threeKey, { 'x-gateway-tenants': 'fleet-1' })).status, 200, 'the gateway still serves')
+})
