@@ -7,6 +7,7 @@ import type { Client } from '../callers/authenticate.js'
 import type { FleetConfig } from '../config/schema.js'
 import type { Secret } from '../config/secret.js'
 import { GatewayError } from '../errors.js'
+import { FLEET_TENANT } from '../gateway-tokens/claims.js'
 import { callerOf } from '../pipeline/admit.js'
 import type { PolicyHolder } from '../pipeline/policy-state.js'
 import type { RateBudgets } from '../limits/types.js'
@@ -85,6 +86,8 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     const client = await callerOf(options.policy.current, request)
     if (client === undefined) throw new GatewayError('GatewayUnauthenticated', 'Send a valid gateway API key in X-API-Key or Authorization: Bearer (every credential sent must be valid).')
     request.gw.client = client
+    const refused = fleetTokenRefusal(client)
+    if (refused !== undefined) throw refused
     if (request.method !== 'GET') throw new GatewayError('MethodNotAllowed', 'Fleet reads take GET only.')
   }
 
@@ -141,6 +144,20 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
   for (const url of ['/fleet/api', '/fleet/api/*']) {
     app.route({ method: METHODS, url, exposeHeadRoute: false, onRequest: admitFleet, handler: fleetPage })
   }
+}
+
+/**
+ * Fleet reads take an API key or a Defender token for `organizations`: a Graph token is refused as on
+ * Defender routes, and a tenant's own token reads that tenant only.
+ */
+function fleetTokenRefusal (client: Client): GatewayError | undefined {
+  if (client.tokenApi === 'graph') {
+    return new GatewayError('GatewayUnauthenticated', 'This gateway token was issued for Microsoft Graph; ask the token endpoint for the Defender API resource to call Defender routes.')
+  }
+  if (client.tokenTenant !== undefined && client.tokenTenant !== FLEET_TENANT) {
+    return new GatewayError('TenantNotAllowed', `A gateway token for tenant ${client.tokenTenant} reads that tenant only; fleet reads take an API key or a token for '${FLEET_TENANT}'.`)
+  }
+  return undefined
 }
 
 /**

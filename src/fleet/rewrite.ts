@@ -18,7 +18,8 @@ export function fleetRewrite (request: IncomingMessage): string {
   if (jwt === undefined) return url
   try {
     const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown }
-    return claims.tid === FLEET_TENANT ? `${FLEET_PREFIX}${url}` : url
+    // `/api` matches in any case at the root layout (as for a tenant's token); the fleet route spells it lowercase.
+    return claims.tid === FLEET_TENANT ? `${FLEET_PREFIX}/api${url.slice(4)}` : url
   } catch {
     return url
   }

@@ -217,3 +217,26 @@ t.test('a hostile Defender: JSON nested 200,000 deep is reported, the page compl
   t.equal(page['@odata.nextLink'], undefined, 'the hostile tenant is left out of the rest of the iteration')
   t.equal((await fleetGet(w, '/fleet/api/alerts', w.threeKey, { 'x-gateway-tenants': 'fleet-1' })).status, 200, 'the gateway still serves')
 })
+
+t.test('fleet reads take API keys and organizations tokens for Defender, at the root layout as it matches paths', async (t) => {
+  const token = async (tenant: string, scope: string): Promise<Record<string, string>> => {
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: 'siem', client_secret: w.keys.siem, scope })
+    const issued = await call(w.url, `/${tenant}/oauth2/v2.0/token`, { ca: w.ca, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() })
+    t.equal(issued.status, 200, `a token for ${tenant} ${scope}`)
+    return { authorization: `Bearer ${issued.json().access_token as string}` }
+  }
+  const defender = 'https://api.securitycenter.microsoft.com/.default'
+  const fleet = await token('organizations', defender)
+  const upper = await call(w.url, '/API/alerts?$top=20', { ca: w.ca, headers: fleet })
+  t.equal(upper.status, 200, "an organizations token at /API/alerts, as a tenant's token there")
+  t.match((upper.json() as Page)['@odata.nextLink'], `${w.url}/api/alerts?gatewayCursor=`)
+  const perTenant = await token(fleetTenant(0), defender)
+  t.equal((await call(w.url, '/API/alerts', { ca: w.ca, headers: perTenant })).status, 200, "a tenant's token at /API/alerts")
+  const tenantOnFleet = await call(w.url, '/fleet/api/alerts', { ca: w.ca, headers: perTenant })
+  t.equal(tenantOnFleet.status, 403, "a tenant's token does not read the fleet")
+  t.match(tenantOnFleet.json(), { error: { code: 'TenantNotAllowed', message: /organizations/ } })
+  const graph = await token(fleetTenant(0), 'https://graph.microsoft.com/.default')
+  const graphOnFleet = await call(w.url, '/fleet/api/alerts', { ca: w.ca, headers: graph })
+  t.equal(graphOnFleet.status, 401, 'a Graph token is refused as on Defender routes')
+  t.match(graphOnFleet.json(), { error: { code: 'GatewayUnauthenticated', message: /Microsoft Graph/ } })
+})
