@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { keyHash } from '../src/callers/authenticate.js'
-import { call, startWorld, withKey, type Answer, type TestWorld } from './helper.js'
+import { buildFromObject, type LoadedConfig } from '../src/config/load.js'
+import { call, startWorld, withKey, ADMIN_TOKEN, CLIENT_SECRET, type Answer, type TestWorld } from './helper.js'
 
 /** 50 tenants: even ones pinned to eu, odd ones free (us preferred, eu to fail over to), one pinned to us. */
 export const FLEET_SIZE = 50
@@ -30,6 +31,8 @@ export interface FleetWorld extends TestWorld {
   readonly threeKey: string
   /** the CA the gateway's HTTPS listener is signed by */
   readonly ca: string
+  /** the world's config, changed by `mutate`, as a reload would load it */
+  configWith (mutate: (raw: Record<string, any>) => Record<string, any>): LoadedConfig
 }
 
 /** A gateway on HTTPS (the Graph SDK follows https links only) over 50 simulated tenants in two regions. */
@@ -39,6 +42,7 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
   const grants: Record<string, string[]> = {}
   for (let i = 0; i < FLEET_SIZE; i++) if (fleetTenant(i) !== NOT_ONBOARDED) grants[fleetTenant(i)] = ['Alert.Read.All', 'Machine.Read.All']
   let ca = ''
+  let raw: Record<string, any> = {}
   const world = await startWorld({
     grants,
     sim: { latencyMs: { eu: 20, us: 0 }, defender: { alertsPerTenant: ALERTS, ratePerMinute: 1_000_000 } },
@@ -52,7 +56,7 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
       sim.regions.eu!.setAlertCount(MANY_PAGES, MANY_ALERTS)
       sim.regions.us!.setAlertCount(MANY_PAGES, MANY_ALERTS)
     },
-    config: (base) => ({
+    config: (base) => (raw = {
       ...base,
       server: { ...base.server, tls: { certFile: join(dir, 'gw.crt'), keyFile: join(dir, 'gw.key') } },
       fleet: { concurrency: 8, pageTimeoutMs: 3000, ...fleet },
@@ -73,6 +77,9 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
     ...world,
     threeKey,
     ca,
+    configWith (mutate) {
+      return buildFromObject(mutate(structuredClone(raw)), { source: 'test', baseDir: process.cwd(), env: { GW_TEST_SECRET: CLIENT_SECRET, GW_TEST_ADMIN: ADMIN_TOKEN } })
+    },
     async close () {
       try { await world.close() } finally { await rm(dir, { recursive: true, force: true }) }
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { GatewayError } from '../errors.js'
 import type { Client } from '../callers/authenticate.js'
 import { authorise } from '../policy/authorise.js'
@@ -45,29 +46,45 @@ export function routeOfLink (policy: Policy, link: string): RouteSpec | GatewayE
 /**
  * The tenants a fleet read goes to, sorted by id: every configured tenant the client may read with the
  * route's permission (the same authorise() as per-tenant requests), narrowed by the header when given.
- * A header naming a tenant the client may not read this way is refused, never silently widened.
+ * A first page naming a tenant the client may not read this way is refused, never silently widened; a
+ * later page (`following`) leaves such a tenant out instead, and the page reports it (planPage's `gone`).
  */
-export function eligibleTenants (policy: Policy, client: Client, route: RouteSpec, narrowing: string | string[] | undefined): TenantEntry[] {
+export function eligibleTenants (policy: Policy, client: Client, route: RouteSpec, narrowing: string | string[] | undefined, following = false): TenantEntry[] {
   const unique = new Map<string, TenantEntry>()
   for (const tenant of policy.tenants.values()) unique.set(tenant.id, tenant)
   let candidates = [...unique.values()]
   if (narrowing !== undefined) {
-    const refs = (Array.isArray(narrowing) ? narrowing.join(',') : narrowing).split(',').map((r) => r.trim().toLowerCase()).filter((r) => r !== '')
-    if (refs.length === 0 || refs.length > MAX_NARROWING) throw new GatewayError('BadRequest', `${NARROW_HEADER} names 1 to ${MAX_NARROWING} tenants (ids or names), comma-separated.`)
     const named = new Set<string>()
-    for (const ref of refs) {
+    for (const ref of narrowingRefs(narrowing)) {
       const tenant = policy.tenants.get(ref)
       const decision = authorise(client, tenant, ref.slice(0, 64), route)
-      if (!decision.allowed) throw new GatewayError(decision.code, decision.message)
-      named.add(tenant!.id)
+      if (decision.allowed) named.add(tenant!.id)
+      else if (!following) throw new GatewayError(decision.code, decision.message)
     }
     candidates = candidates.filter((t) => named.has(t.id))
   }
   const allowed = candidates.filter((t) => authorise(client, t, t.id, route).allowed).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  if (allowed.length === 0) {
+  if (allowed.length === 0 && !following) {
     throw new GatewayError('TenantNotAllowed', `client '${client.name}' may read no tenant with GET ${route.template} (${route.permissions.join(' or ')}).`)
   }
   return allowed
+}
+
+/**
+ * The narrowing a request asks for, as the cursor keeps it: a digest of the named tenants (ids, names
+ * resolved; order, case and spelling do not matter), or undefined without the header. Fixed size, so
+ * the cursor stays bounded however many tenants the header names.
+ */
+export function narrowingDigest (policy: Policy, narrowing: string | string[] | undefined): string | undefined {
+  if (narrowing === undefined) return undefined
+  const ids = [...new Set(narrowingRefs(narrowing).map((ref) => policy.tenants.get(ref)?.id ?? ref))].sort()
+  return createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 32)
+}
+
+function narrowingRefs (narrowing: string | string[]): string[] {
+  const refs = (Array.isArray(narrowing) ? narrowing.join(',') : narrowing).split(',').map((r) => r.trim().toLowerCase()).filter((r) => r !== '')
+  if (refs.length === 0 || refs.length > MAX_NARROWING) throw new GatewayError('BadRequest', `${NARROW_HEADER} names 1 to ${MAX_NARROWING} tenants (ids or names), comma-separated.`)
+  return refs
 }
 
 /** Whether the client may read `link` in the tenant now: the route it matches, or why not (re-checked on every page). */

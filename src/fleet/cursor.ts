@@ -39,6 +39,8 @@ export interface CursorState {
   readonly active: readonly TenantPosition[]
   /** seconds since the epoch when the iteration began */
   readonly issuedAt: number
+  /** digest of the tenants X-Gateway-Tenants named on the first page (absent: not narrowed); every page must send the same */
+  readonly narrowing?: string
 }
 
 export type CursorCheck = { readonly ok: true, readonly state: CursorState } | { readonly ok: false, readonly reason: string }
@@ -78,7 +80,7 @@ export function encodeCursor (state: CursorState, client: string, key: Buffer): 
     return [hex(p.tenant), p.failures ?? 0, keep, tail]
   })
   if (tails > CURSOR_BOUNDS.tailBudget) throw new RangeError('cursor tails over budget')
-  const body = JSON.stringify({ v: VERSION, q: state.target, f: state.frontier === '' ? '' : hex(state.frontier), a: active, t: state.issuedAt })
+  const body = JSON.stringify({ v: VERSION, q: state.target, f: state.frontier === '' ? '' : hex(state.frontier), a: active, t: state.issuedAt, ...(state.narrowing === undefined ? {} : { n: state.narrowing }) })
   const payload = deflateRawSync(Buffer.from(body, 'utf8'))
   const out = Buffer.concat([Buffer.from([VERSION]), mac(key, client, payload), payload]).toString('base64url')
   if (out.length > CURSOR_BOUNDS.maxChars) throw new RangeError('cursor too long')
@@ -106,7 +108,8 @@ export function decodeCursor (text: string, client: string, key: Buffer, nowSeco
 
 function stateOf (value: unknown): CursorState | undefined {
   if (typeof value !== 'object' || value === null) return undefined
-  const { v, q, f, a, t } = value as Record<string, unknown>
+  const { v, q, f, a, t, n } = value as Record<string, unknown>
+  if (n !== undefined && (typeof n !== 'string' || !GUID_HEX.test(n))) return undefined
   if (v !== VERSION || typeof q !== 'string' || q.length > CURSOR_BOUNDS.maxTarget || typeof t !== 'number' || !Number.isInteger(t)) return undefined
   if (typeof f !== 'string' || (f !== '' && !GUID_HEX.test(f))) return undefined
   if (!Array.isArray(a) || a.length > CURSOR_BOUNDS.maxInProgress) return undefined
@@ -116,7 +119,7 @@ function stateOf (value: unknown): CursorState | undefined {
     if (position === undefined) return undefined
     active.push(position)
   }
-  return { target: q, frontier: f === '' ? '' : guid(f), active, issuedAt: t }
+  return { target: q, frontier: f === '' ? '' : guid(f), active, issuedAt: t, ...(n === undefined ? {} : { narrowing: n as string }) }
 }
 
 function positionOf (entry: unknown, target: string): TenantPosition | undefined {

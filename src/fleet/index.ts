@@ -13,7 +13,7 @@ import type { PolicyHolder } from '../pipeline/policy-state.js'
 import type { RateBudgets } from '../limits/types.js'
 import type { RegionDirectory } from '../regions/directory.js'
 import type { TokenProvider } from '../tokens/types.js'
-import { askOf, eligibleTenants, followLink, NARROW_HEADER, routeFor, routeOfLink, CURSOR_PARAM } from './ask.js'
+import { askOf, eligibleTenants, followLink, narrowingDigest, NARROW_HEADER, routeFor, routeOfLink, CURSOR_PARAM } from './ask.js'
 import { decodeCursor, encodeCursor, type CursorState } from './cursor.js'
 import { createFleetMetrics } from './metrics.js'
 import { runPage, type PageDeps } from './page.js'
@@ -97,11 +97,12 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     // Rewritten from Defender's root layout (an `organizations` token): its links keep that layout.
     const root = request.originalUrl !== request.url
     const ask = askOf(request.url.slice(FLEET_PREFIX.length))
-    const state = stateOf(ask, client)
+    const header = request.headers[NARROW_HEADER]
+    const state = stateOf(ask, client, narrowingDigest(policy, header))
     const route = routeOfLink(policy, state.target)
     if (route instanceof GatewayError) throw route
     request.gw.route = route
-    const tenants = eligibleTenants(policy, client, route, request.headers[NARROW_HEADER])
+    const tenants = eligibleTenants(policy, client, route, header, 'cursor' in ask)
     const pages = open.get(client.name) ?? 0
     if (pages >= config.maxPagesPerClient) throw new GatewayError('RateLimited', `Client '${client.name}' already has ${pages} fleet pages open; follow one nextLink at a time.`, { 'retry-after': '1' })
     open.set(client.name, pages + 1)
@@ -131,12 +132,18 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     return reply.code(200).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(stream)
   }
 
-  function stateOf (ask: ReturnType<typeof askOf>, client: Client): CursorState {
+  function stateOf (ask: ReturnType<typeof askOf>, client: Client, narrowing: string | undefined): CursorState {
     const now = Math.floor(Date.now() / 1000)
-    if ('target' in ask) return { target: ask.target, frontier: '', active: [], issuedAt: now }
+    if ('target' in ask) return { target: ask.target, frontier: '', active: [], issuedAt: now, ...(narrowing === undefined ? {} : { narrowing }) }
     const check = decodeCursor(ask.cursor, client.name, key, now, config.cursorMaxAgeSeconds)
     if (!check.ok || check.state.target.split('?')[0] !== ask.path) {
       throw new GatewayError('BadRequest', `The fleet cursor is not valid here (${check.ok ? 'another path' : check.reason}): cursors are bound to the client and path that got them. Start again without ${CURSOR_PARAM}.`)
+    }
+    // The tenants of an iteration are fixed by its first page: a page that narrowed (or widened) them
+    // silently would lose the items of the tenants it left out. Refused rather than overridden, so a
+    // caller never gets other tenants than the header it sends says.
+    if (check.state.narrowing !== narrowing) {
+      throw new GatewayError('BadRequest', `Send ${NARROW_HEADER} with every page of a fleet read as on its first page (the same tenants, or none): the narrowing is part of the iteration. Or start again without ${CURSOR_PARAM}.`)
     }
     return check.state
   }

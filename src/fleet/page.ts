@@ -57,6 +57,10 @@ export function runPage (deps: PageDeps, input: PageInput): Readable {
   const timer = setTimeout(() => { stop.abort() }, deps.pageTimeoutMs)
   const channel = createChannel()
   const run: PageRun = { deps, input, byId, positions, results, report, channel, stop: stop.signal }
+  for (const { tenant } of plan.gone) {
+    report.failed.push({ tenantId: tenant, error: { code: 'TenantNotAllowed', message: `Client '${input.client}' may no longer read tenant ${tenant} this way (the configuration changed); it is left out of the rest of this iteration.` }, willRetry: false })
+    count(run, 'given_up')
+  }
 
   const step = async (position: TenantPosition, round: Round): Promise<void> => {
     try {

@@ -10,6 +10,8 @@ export interface PagePlan {
   readonly notStarted: number
   /** eligible tenants finished before this page */
   readonly done: number
+  /** tenants in progress that are no longer eligible (the config changed): reported, then left out */
+  readonly gone: readonly TenantPosition[]
 }
 
 /** How one tenant's read ended, as far as the cursor cares. */
@@ -43,7 +45,8 @@ export function planPage (eligible: readonly string[], state: Pick<CursorState, 
   }
   const frontier = fresh.length > 0 ? (fresh[fresh.length - 1] as TenantPosition).tenant : state.frontier
   const notStarted = eligible.length - next
-  return { reads: [...active, ...fresh], frontier, notStarted, done: eligible.length - notStarted - active.length - fresh.length }
+  const gone = state.active.filter((p) => !allowed.has(p.tenant))
+  return { reads: [...active, ...fresh], frontier, notStarted, done: eligible.length - notStarted - active.length - fresh.length, gone }
 }
 
 /**

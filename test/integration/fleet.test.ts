@@ -240,3 +240,38 @@ t.test('fleet reads take API keys and organizations tokens for Defender, at the 
   t.equal(graphOnFleet.status, 401, 'a Graph token is refused as on Defender routes')
   t.match(graphOnFleet.json(), { error: { code: 'GatewayUnauthenticated', message: /Microsoft Graph/ } })
 })
+
+t.test('the narrowing belongs to the iteration: a follow-up with another header is refused, the same set goes on to the end', async (t) => {
+  const nextOf = (answer: { json: () => unknown }): string => ((answer.json() as Page)['@odata.nextLink'] ?? '').slice(w.url.length)
+  const wide = await fleetGet(w, '/fleet/api/alerts?$top=5', w.threeKey)
+  const added = await fleetGet(w, nextOf(wide), w.threeKey, { 'x-gateway-tenants': 'fleet-1' })
+  t.equal(added.status, 400, 'a header on page 2 only')
+  t.match(added.json(), { error: { code: 'BadRequest', message: /X-Gateway-Tenants/i } })
+  const narrow = { 'x-gateway-tenants': 'fleet-0,fleet-1' }
+  const first = await fleetGet(w, '/fleet/api/alerts?$top=5', w.threeKey, narrow)
+  t.equal((await fleetGet(w, nextOf(first), w.threeKey)).status, 400, 'the header dropped on page 2')
+  t.equal((await fleetGet(w, nextOf(first), w.threeKey, { 'x-gateway-tenants': 'fleet-1' })).status, 400, 'another set on page 2')
+  const seen = new Map<string, Set<string>>()
+  collect(t, seen, (first.json() as Page).value)
+  let path = nextOf(first)
+  for (let page = 2; path !== '' && page <= 20; page++) {
+    const answer = await fleetGet(w, path, w.threeKey, { 'x-gateway-tenants': `${fleetTenant(1)}, ${fleetTenant(0)}` })
+    t.equal(answer.status, 200, `page ${page}: the same set, spelled by id`)
+    collect(t, seen, (answer.json() as Page).value)
+    path = nextOf(answer)
+  }
+  t.same(Object.fromEntries([...seen].map(([k, v]) => [k, v.size])), { [fleetTenant(0)]: 12, [fleetTenant(1)]: 12 }, 'every item of the two tenants, none of the third')
+})
+
+t.test('a tenant withdrawn from the client by a reload mid-iteration is reported, not silently dropped', async (t) => {
+  const original = w.configWith((raw) => raw)
+  t.teardown(() => { w.gateway.reload(original) })
+  const first = (await fleetGet(w, '/fleet/api/alerts?$top=5', w.threeKey)).json() as Page
+  t.same(first['@gateway.fleet'].pending.map((p) => p.tenantId).sort(), [fleetTenant(0), fleetTenant(1), fleetTenant(2)])
+  w.gateway.reload(w.configWith((raw) => ({ ...raw, clients: raw.clients.map((c: Record<string, any>) => c.name === 'three' ? { ...c, tenants: [fleetTenant(0), fleetTenant(1)] } : c) })))
+  const second = await fleetGet(w, first['@odata.nextLink']!.slice(w.url.length), w.threeKey)
+  t.equal(second.status, 200)
+  const page = second.json() as Page
+  t.notOk(page.value.some((i) => i.gatewayTenantId === fleetTenant(2)), 'no more of its items')
+  t.match(page['@gateway.fleet'].failed, [{ tenantId: fleetTenant(2), error: { code: 'TenantNotAllowed' }, willRetry: false }], 'reported as left out')
+})

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { GatewayError } from '../../src/errors.js'
-import { askOf, eligibleTenants, followLink, routeOfLink } from '../../src/fleet/ask.js'
+import { askOf, eligibleTenants, followLink, narrowingDigest, routeOfLink } from '../../src/fleet/ask.js'
 import { itemsOf, itemsText } from '../../src/fleet/report.js'
 import { buildPolicy } from '../../src/pipeline/policy-state.js'
 
@@ -50,6 +50,17 @@ t.test('eligible tenants: client ∩ tenant allowlists for the route, sorted; th
   t.throws(() => eligibleTenants(policy, siem, alerts, 'nobody'), { code: 'TenantNotAllowed' })
   t.throws(() => eligibleTenants(policy, siem, alerts, ' , '), { code: 'BadRequest' })
   t.throws(() => eligibleTenants(policy, siem, machines, undefined), { code: 'TenantNotAllowed' }, 'no tenant at all')
+  t.same(ids(eligibleTenants(policy, two, alerts, `${T1},fabrikam`, true)), [T1], 'a later page leaves out a tenant no longer allowed (the page reports it)')
+  t.same(eligibleTenants(policy, siem, machines, undefined, true), [], 'and may be left with none')
+})
+
+t.test('the narrowing digest: the same tenants however spelled, ordered or cased; another set differs', async (t) => {
+  const digest = (header: string | undefined): string | undefined => narrowingDigest(policy, header)
+  t.equal(digest(undefined), undefined)
+  t.match(digest('fabrikam'), /^[0-9a-f]{32}$/)
+  t.equal(digest(`FABRIKAM, ${T1}`), digest(`${T1.toUpperCase()},${T2}`))
+  t.not(digest(T1), digest(`${T1},${T2}`))
+  t.throws(() => digest(' , '), { code: 'BadRequest' })
 })
 
 t.test('a hostile Defender nextLink is never followed outside what the client may read', async (t) => {

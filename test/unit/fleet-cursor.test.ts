@@ -24,6 +24,8 @@ t.test('a cursor round-trips for the client that got it', async (t) => {
   t.match(text, /^[A-Za-z0-9_-]+$/, 'URL-safe, opaque')
   t.notOk(text.includes('alerts'), 'compressed and encoded: the query is not readable in it')
   t.same(decode(text), { ok: true, state: { ...state, active: state.active.map((p) => ({ failures: 0, ...p })) } })
+  const narrowed = { ...state, narrowing: 'ab'.repeat(16) }
+  t.same(decode(encodeCursor(narrowed, 'siem', key)), { ok: true, state: { ...narrowed, active: state.active.map((p) => ({ failures: 0, ...p })) } }, 'the narrowing travels with it')
 })
 
 t.test('tampering, another client, age and garbage are refused', async (t) => {
@@ -52,7 +54,7 @@ t.test('a validly signed payload of the wrong shape is refused (a leaked key can
   t.equal(decode(forge(good)).ok, true, 'the forger itself is right')
   for (const bad of [
     { ...good, v: 2 }, { ...good, q: 5 }, { ...good, f: 'not-hex' }, { ...good, a: 'x' },
-    { ...good, a: [['zz', 0]] }, { ...good, a: [['0'.repeat(32), -1]] }, { ...good, a: [['0'.repeat(32), 0, 99, 'x']] },
+    { ...good, a: [['zz', 0]] }, { ...good, n: 'x' }, { ...good, n: 5 }, { ...good, a: [['0'.repeat(32), -1]] }, { ...good, a: [['0'.repeat(32), 0, 99, 'x']] },
     { ...good, a: Array.from({ length: CURSOR_BOUNDS.maxInProgress + 1 }, () => ['0'.repeat(32), 0]) },
     { ...good, a: [['0'.repeat(32), 0, 0, 'x'.repeat(CURSOR_BOUNDS.maxTail + 1)]] }, [1, 2], null
   ]) t.equal(decode(forge(bad)).ok, false, JSON.stringify(bad).slice(0, 60))

@@ -7,8 +7,8 @@ const [a, b, c, d, e] = ids as [string, string, string, string, string]
 const T = '/api/alerts?$top=5'
 
 t.test('the first page starts tenants in id order up to the window', async (t) => {
-  t.same(planPage(ids, { target: T, frontier: '', active: [] }, 3), { reads: [{ tenant: a }, { tenant: b }, { tenant: c }], frontier: c, notStarted: 7, done: 0 })
-  t.same(planPage(ids.slice(0, 2), { target: T, frontier: '', active: [] }, 5), { reads: [{ tenant: a }, { tenant: b }], frontier: b, notStarted: 0, done: 0 })
+  t.same(planPage(ids, { target: T, frontier: '', active: [] }, 3), { reads: [{ tenant: a }, { tenant: b }, { tenant: c }], frontier: c, notStarted: 7, done: 0, gone: [] })
+  t.same(planPage(ids.slice(0, 2), { target: T, frontier: '', active: [] }, 5), { reads: [{ tenant: a }, { tenant: b }], frontier: b, notStarted: 0, done: 0, gone: [] })
 })
 
 t.test('in-progress tenants come first; new ones fill the window after the frontier', async (t) => {
@@ -24,6 +24,7 @@ t.test('tenants no longer eligible (config reload, narrower header) drop out; a 
   t.same(plan.reads, [{ tenant: c, link: '/x' }])
   t.equal(plan.frontier, c, 'the window is full: the frontier stays')
   t.same({ done: plan.done, notStarted: plan.notStarted }, { done: 1, notStarted: 1 })
+  t.same(plan.gone, [{ tenant: b }], 'the one in progress that left is named, for the page to report')
   t.equal(planPage(ids, { target: T, frontier: '', active: [] }, 1000).reads.length, Math.min(ids.length, CURSOR_BOUNDS.maxInProgress))
 })
 
@@ -35,7 +36,7 @@ t.test('new tenants start only while the cursor is likely to hold their position
 })
 
 t.test('the last page: nothing in progress, nothing left', async (t) => {
-  t.same(planPage(ids, { target: T, frontier: ids[9]!, active: [] }, 5), { reads: [], frontier: ids[9], notStarted: 0, done: 10 })
+  t.same(planPage(ids, { target: T, frontier: ids[9]!, active: [] }, 5), { reads: [], frontier: ids[9], notStarted: 0, done: 10, gone: [] })
 })
 
 t.test('next positions: unread and failed first (fairness), moved on after, finished and dropped gone', async (t) => {
