@@ -59,7 +59,7 @@ export async function startFleetWorld (fleet: Record<string, unknown> = {}): Pro
     config: (base) => (raw = {
       ...base,
       server: { ...base.server, tls: { certFile: join(dir, 'gw.crt'), keyFile: join(dir, 'gw.key') } },
-      fleet: { concurrency: 8, pageTimeoutMs: 3000, ...fleet },
+      fleet: { concurrency: 8, pageTimeoutMs: 3000, maxTenantReads: 8, ...fleet },
       oauth: { signingKey: { fromFile: join(dir, 'oauth.key') } },
       tenants: Array.from({ length: FLEET_SIZE }, (_, i) => ({
         id: fleetTenant(i),

@@ -262,6 +262,8 @@ const fleetSchema = z.strictObject({
   pageTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
   /** one tenant's page is read whole before it is passed on (memory: concurrency x this) */
   maxTenantPageBytes: z.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** tenant pages read at once by all fleet pages of the process together (memory: this x maxTenantPageBytes x ~4) */
+  maxTenantReads: z.number().int().min(1).max(1024).default(16),
   /** transient failures of one tenant in one iteration before it is reported as given up and dropped */
   maxTenantFailures: z.number().int().min(1).max(100).default(3),
   /** fleet pages one client may have open at once (per process) */

@@ -17,6 +17,7 @@ import { askOf, eligibleTenants, followLink, narrowingDigest, NARROW_HEADER, rou
 import { decodeCursor, encodeCursor, type CursorState } from './cursor.js'
 import { createFleetMetrics } from './metrics.js'
 import { runPage, type PageDeps } from './page.js'
+import { createSlots } from './slots.js'
 
 import { FLEET_PREFIX } from './rewrite.js'
 
@@ -74,7 +75,8 @@ export async function registerFleet (app: FastifyInstance, options: FleetOptions
     window: config.maxTenantsInProgress,
     pageTimeoutMs: config.pageTimeoutMs,
     maxTenantFailures: config.maxTenantFailures,
-    metrics: createFleetMetrics(options.registry)
+    metrics: createFleetMetrics(options.registry),
+    slots: createSlots(config.maxTenantReads)
   }
   const open = new Map<string, number>()
   app.addHook('onClose', async () => { await agent.close() })

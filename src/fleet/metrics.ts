@@ -9,7 +9,7 @@ export interface FleetMetrics {
 }
 
 /** Tenant read outcomes (bounded label values). */
-export type TenantOutcome = 'more' | 'complete' | 'deferred' | 'failed' | 'given_up' | 'not_read'
+export type TenantOutcome = 'more' | 'complete' | 'deferred' | 'busy' | 'failed' | 'given_up' | 'not_read'
 
 export function createFleetMetrics (registry: Registry): FleetMetrics {
   const registers = [registry]

@@ -5,6 +5,7 @@ import type { TenantEntry } from '../pipeline/state.js'
 import { createChannel } from './channel.js'
 import type { CursorState, TenantPosition } from './cursor.js'
 import type { FleetMetrics } from './metrics.js'
+import type { Slots } from './slots.js'
 import { nextActive, planPage, type ReadResult } from './plan.js'
 import type { TenantReaderDeps } from './read-tenant.js'
 import { newReport, pageEnd, type PageReport } from './report.js'
@@ -17,6 +18,8 @@ export interface PageDeps extends TenantReaderDeps {
   readonly pageTimeoutMs: number
   readonly maxTenantFailures: number
   readonly metrics: FleetMetrics
+  /** shared by every page of the process */
+  readonly slots: Slots
 }
 
 /** One fleet page to serve: who asks, for what, across which tenants, from where. */

@@ -1,5 +1,5 @@
 /** Why a tenant still has items to give after this page. */
-export type PendingReason = 'more' | 'budget' | 'time' | 'cursor'
+export type PendingReason = 'more' | 'budget' | 'busy' | 'time' | 'cursor'
 
 /** The `@gateway.fleet` member of every fleet page: where the iteration stands and what each tenant touched did. */
 export interface PageReport {

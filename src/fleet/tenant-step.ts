@@ -48,6 +48,24 @@ export async function readOne (ctx: PageRun, position: TenantPosition, round: Ro
     giveUp(ctx, position, { code: 'UpstreamUnavailable', message: route })
     return
   }
+  const slot = deps.slots.take()
+  if (slot === undefined) {
+    // Every slot of the process is reading: like a tenant out of budget, this one waits for a later round or page.
+    results.set(tenant.id, { tenant: tenant.id, kind: 'kept' })
+    report.pending.push({ tenantId: tenant.id, reason: 'busy', retryAfter: 1 })
+    round.deferred.push({ position, retryAfter: 1 })
+    count(ctx, 'busy')
+    return
+  }
+  try {
+    await readHolding(ctx, position, tenant, route, link, round)
+  } finally {
+    slot() // held until the caller took the items: that is when their memory is free again
+  }
+}
+
+async function readHolding (ctx: PageRun, position: TenantPosition, tenant: TenantEntry, route: RouteSpec, link: string, round: Round): Promise<void> {
+  const { deps, input, report, results } = ctx
   let read: TenantRead
   try {
     read = await readTenant(deps, { tenant, route, link, client: input.client, requestId: input.requestId, signal: ctx.stop })

@@ -275,3 +275,33 @@ t.test('a tenant withdrawn from the client by a reload mid-iteration is reported
   t.notOk(page.value.some((i) => i.gatewayTenantId === fleetTenant(2)), 'no more of its items')
   t.match(page['@gateway.fleet'].failed, [{ tenantId: fleetTenant(2), error: { code: 'TenantNotAllowed' }, willRetry: false }], 'reported as left out')
 })
+
+t.test('tenant reads are bounded process-wide (fleet.maxTenantReads): pages of two clients share the slots, the rest wait', async (t) => {
+  const regions = [w.sim.regions.eu!, w.sim.regions.us!]
+  let release: () => void = () => {}
+  const until = new Promise<void>((resolve) => { release = resolve })
+  let held = 0
+  for (const region of regions) region.setFault({ kind: 'wait', until, held: () => { held++ } })
+  t.teardown(() => { release(); for (const region of regions) region.setFault(undefined) })
+  const busyBefore = busyCount((await call(w.adminUrl, '/metrics')).text)
+  // 2 pages of siem and 1 of three, each wanting 8 (or 3) reads at once: 19 wanted, 8 slots.
+  const pages = [fleetGet(w, '/fleet/api/alerts', w.keys.siem), fleetGet(w, '/fleet/api/alerts?$top=3', w.keys.siem), fleetGet(w, '/fleet/api/alerts', w.threeKey)]
+  // Wait until the slots' reads reached Defender and every read beyond them was turned away at least once.
+  const busy = async (): Promise<number> => busyCount((await call(w.adminUrl, '/metrics')).text) - busyBefore
+  for (let i = 0; i < 2000; i++) {
+    if (held >= 8 && await busy() >= 11) break // held grows in the regions' handlers meanwhile
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  t.ok(await busy() >= 11, 'the reads beyond the slots were deferred')
+  t.equal(held, 8, 'Defender saw exactly fleet.maxTenantReads reads at once, whatever the pages and clients')
+  release()
+  for (const page of await Promise.all(pages)) {
+    t.equal(page.status, 200)
+    const report = (page.json() as Page)['@gateway.fleet']
+    t.ok(report.pending.every((p) => ['more', 'busy', 'time', 'budget'].includes(p.reason)), 'a tenant without a slot is pending, read on a later page')
+  }
+})
+
+function busyCount (metrics: string): number {
+  return Number(/defender_gateway_fleet_tenant_reads_total\{outcome="busy"\} (\d+)/.exec(metrics)?.[1] ?? 0)
+}
