@@ -32,8 +32,8 @@ export interface BigResponseResult {
 
 const MB = 1024 * 1024
 const SIZES_MB = [32, 200]
-/** The caller takes at most this much per 1 ms timer tick (≤ ~60 MB/s): slower than the upstream, which writes as fast as loopback takes it. */
-const READ_PER_TICK = 64 * 1024
+/** The caller takes at most this much per 1 ms timer tick (≤ 16 MB/s, ~12 with timer slack): slower than the upstream (~40 MB/s over TLS on loopback here). */
+const READ_PER_TICK = 16 * 1024
 /** a row still streaming after this many seconds is cut off and printed as such (the slowdown is quadratic) */
 const GIVE_UP_S = Number(process.env.BENCH_BIG_GIVE_UP ?? 300)
 /** building a 200 MB page and gzipping it takes the upstream process a few seconds */
@@ -111,8 +111,9 @@ async function read (world: BenchWorld, url: string, headers: Record<string, str
       let sampled = 0
       const tick = (): void => {
         let taken = 0
-        let chunk: Buffer | null
-        while (taken < READ_PER_TICK && (chunk = res.read() as Buffer | null) !== null) taken += chunk.length
+        // read(n) with n at most what is buffered: a read without a size would take the whole buffer at once.
+        while (taken < READ_PER_TICK && res.readableLength > 0) taken += (res.read(Math.min(READ_PER_TICK - taken, res.readableLength)) as Buffer).length
+        if (res.readableLength === 0) res.read()
         bytes += taken
         if (bytes - sampled >= MB) { sampled = bytes; sample() }
         if (bytes >= limit || performance.now() - start > giveUpMs) { req.destroy(); resolve({ bytes, complete: false }); return }
