@@ -1,4 +1,6 @@
+import { bigAnswer } from '../test/sim/big-answer.js'
 import { postForm } from '../test/sim/client.js'
+import type { ScriptedAnswer } from '../test/sim/defender-reply.js'
 import { startSimWorld } from '../test/sim/index.js'
 import { announce, receiveInit } from './worker.js'
 
@@ -14,6 +16,18 @@ export interface UpstreamInit {
   readonly resetEveryMs: number
   /** records in the tenant's software inventory export (the big-response run streams them as one page) */
   readonly exportRecords?: number
+}
+
+/** The big-response run has one answer built (`big-answer`); the region sends it to every request between `big-answer-on` and `big-answer-off`. */
+export interface BigAnswerAsk {
+  readonly mb: number
+  readonly coding: 'identity' | 'gzip'
+}
+
+/** What the region will send: bytes on the wire, and of the page once inflated. */
+export interface BigAnswerReady {
+  readonly wireBytes: number
+  readonly bytes: number
 }
 
 /** What this process reports back once listening. */
@@ -66,9 +80,24 @@ async function main (): Promise<void> {
     token: res.json().access_token,
     staticCert: await sim.ca.issueServerCert()
   }
+  // The big-response run's answer, sent to every request between big-answer-on and big-answer-off.
+  let big: ScriptedAnswer | undefined
   announce(ready, async () => {
     clearInterval(timer)
     await sim.close()
+  }, {
+    'big-answer': (m) => {
+      // The answer of test/integration/big-answers.test.ts: ~4:3 gzip or plain, 16 KiB per awaited write.
+      const ask = m as unknown as BigAnswerAsk
+      region.setFault(undefined)
+      const answer = bigAnswer(ask.mb, region.url, region.url)
+      const body = ask.coding === 'gzip' ? answer.gzipped : answer.plain
+      const headers = { 'content-type': 'application/json; charset=utf-8', ...(ask.coding === 'gzip' ? { 'content-encoding': 'gzip' } : {}) }
+      big = { kind: 'answer', headers, body, writeBytes: 16 * 1024 }
+      return { wireBytes: body.length, bytes: answer.bytes }
+    },
+    'big-answer-on': () => { region.setFault(big); return {} },
+    'big-answer-off': () => { region.setFault(undefined); return {} }
   })
 }
 

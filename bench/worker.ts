@@ -7,8 +7,8 @@ export interface Worker<Ready> {
   readonly pid: number
   readonly ready: Ready
   send (message: unknown): void
-  /** sends `{type}` and waits (bounded) for the child's `{type: '<type>-reply', ...}` */
-  query<T> (type: string): Promise<T>
+  /** sends `{type, ...payload}` and waits (bounded) for the child's `{type: '<type>-reply', ...}` */
+  query<T> (type: string, payload?: Record<string, unknown>, timeoutMs?: number): Promise<T>
   /** asks it to close, then kills it if it has not exited within a few seconds */
   stop (): Promise<void>
 }
@@ -30,7 +30,7 @@ export async function startWorker<Ready> (script: string, init: unknown, cpus: C
       pid,
       ready,
       send (message) { child.send(message as object) },
-      query: async <T>(type: string) => await queryChild<T>(child, type),
+      query: async <T>(type: string, payload?: Record<string, unknown>, timeoutMs?: number) => await queryChild<T>(child, type, payload, timeoutMs),
       stop: async () => await stopChild(child)
     }
   } catch (err) {
@@ -51,7 +51,7 @@ export async function startWorker<Ready> (script: string, init: unknown, cpus: C
   }
 }
 
-async function queryChild<T> (child: ChildProcess, type: string): Promise<T> {
+async function queryChild<T> (child: ChildProcess, type: string, payload: Record<string, unknown> = {}, timeoutMs = 5000): Promise<T> {
   return await new Promise<T>((resolve, reject) => {
     const onMessage = (m: { type?: string }): void => {
       if (m.type !== `${type}-reply`) return
@@ -59,9 +59,9 @@ async function queryChild<T> (child: ChildProcess, type: string): Promise<T> {
       child.off('message', onMessage)
       resolve(m as T)
     }
-    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`no ${type} reply`)) }, 5000)
+    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`no ${type} reply`)) }, timeoutMs)
     child.on('message', onMessage)
-    child.send({ type })
+    child.send({ ...payload, type })
   })
 }
 
@@ -84,11 +84,11 @@ export async function receiveInit<T> (): Promise<T> {
 
 /** Child side: reports ready to the parent, calls `close` on its close message and answers its queries. */
 export function announce (ready: Record<string, unknown>, close: () => Promise<void>,
-  answers: Record<string, () => Record<string, unknown>> = {}): void {
+  answers: Record<string, (message: Record<string, unknown>) => Record<string, unknown>> = {}): void {
   process.send?.({ type: 'ready', ...ready })
-  process.on('message', (m: { type?: string }) => {
+  process.on('message', (m: { type?: string } & Record<string, unknown>) => {
     if (m.type === 'close') close().then(() => process.exit(0), () => process.exit(1))
     const answer = m.type === undefined ? undefined : answers[m.type]
-    if (answer !== undefined) process.send?.({ ...answer(), type: `${m.type ?? ''}-reply` })
+    if (answer !== undefined) process.send?.({ ...answer(m), type: `${m.type ?? ''}-reply` })
   })
 }

@@ -35,6 +35,8 @@ export interface BenchWorld {
   readonly gatewayHeaders: Readonly<Record<string, string>>
   /** the simulated Defender region and a token for it: the big-response run puts nginx in front of it too */
   readonly bigAnswer: { readonly regionUrl: string, readonly caFile: string, readonly token: string }
+  /** asks the upstream process over IPC (bench/upstream-process.ts answers `big-answer` and `big-answer-off`) */
+  upstreamQuery<T> (type: string, payload?: Record<string, unknown>, timeoutMs?: number): Promise<T>
   /** asks the gateway process over IPC (bench/gateway-process.ts answers `stats` and `gc`) */
   gatewayQuery<T> (type: string): Promise<T>
   /** the gateway's RSS once listening, before any request (node + tsx + the app) */
@@ -139,6 +141,7 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
       simTenantUrl: `${gateway.ready.url}/tenants/${SIM_TENANT}`,
       gatewayHeaders: { 'x-api-key': apiKey },
       bigAnswer: { regionUrl: up.regionUrl, caFile: up.caFile, token: up.token },
+      upstreamQuery: async <T>(type: string, payload?: Record<string, unknown>, timeoutMs?: number) => await upstream.query<T>(type, payload, timeoutMs),
       gatewayQuery: async <T>(type: string) => await gateway.query<T>(type),
       gatewayIdleRssKb: idleRssKb,
       adminUrl: gateway.ready.adminUrl,

@@ -1,37 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { request, type IncomingMessage } from 'node:http'
-import { createGunzip, gzipSync } from 'node:zlib'
+import { createGunzip } from 'node:zlib'
+
+export { bigAnswer, type BigAnswer } from './sim/big-answer.js'
 
 // Shared by the big-answer tests (issue 16): answers of many MB that compress about 4:3, as an export of
-// ids and hashes does, a caller that reads a little slower than they arrive, and the gateway's RSS.
+// ids and hashes does (built in test/sim/big-answer.ts, which the bench shares), a caller that reads a
+// little slower than they arrive, and the gateway's RSS.
 
 const MB = 1024 * 1024
-
-/** A JSON page of about `mb` MB ending in a nextLink on `linkOrigin`, gzipped, with what the caller must get. */
-export interface BigAnswer {
-  readonly bytes: number
-  readonly gzipped: Buffer
-  /** sha256 of the page the caller should read once inflated: the nextLink rewritten to `rewrittenOrigin` */
-  readonly expectedSha256: string
-}
-
-/** Builds the page: random-looking records (so gzip cannot shrink it to nothing), then a nextLink. */
-export function bigAnswer (mb: number, linkOrigin: string, rewrittenOrigin: string): BigAnswer {
-  const records: string[] = []
-  let size = 0
-  for (let i = 0; size < mb * MB; i++) {
-    const record = `${i === 0 ? '' : ','}{"id":"${randomBytes(18).toString('hex')}","sha256":"${randomBytes(240).toString('base64')}"}`
-    records.push(record)
-    size += record.length
-  }
-  const head = Buffer.from(`{"@odata.context":"x","value":[${records.join('')}]`)
-  const query = '/api/alerts?$skip=1000'
-  const tail = (origin: string): string => `,"@odata.nextLink":"${origin}${query}"}`
-  const sent = Buffer.concat([head, Buffer.from(tail(linkOrigin))])
-  const expected = createHash('sha256').update(head).update(tail(rewrittenOrigin)).digest('hex')
-  return { bytes: sent.length, gzipped: gzipSync(sent, { level: 1 }), expectedSha256: expected }
-}
 
 /** VmRSS (or another /proc status field) of a process, in MB; 0 once it is gone. */
 export function rssMb (pid: number, field = 'VmRSS'): number {
