@@ -162,6 +162,7 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
     },
     oauthIssued: oauth?.metrics.issued,
     registry: metrics.registry,
+    clusterWorker: deps.worker !== undefined,
     now
   })
   await pages.registerOnboarding(app)

@@ -31,6 +31,8 @@ export interface PagesDeps {
   readonly oauthIssued?: Counter<'client' | 'version'>
   /** the admin listener's registry: status sign-in refusals are counted there */
   readonly registry?: Registry
+  /** a cluster's worker: its cluster primary limits sign-in guessing (the worker sees only the primary's address) */
+  readonly clusterWorker?: boolean
   readonly now: () => number
 }
 
@@ -82,7 +84,8 @@ export function createPages (deps: PagesDeps): Pages {
           regions: () => ({ configured: config.upstream.region, regions: deps.regions.snapshot() }),
           tokensIssued: () => deps.oauthIssued === undefined ? undefined : issuedByClient(deps.oauthIssued),
           ...(deps.registry === undefined ? {} : { registry: deps.registry }),
-          now: deps.now
+          now: deps.now,
+          limitSignIn: deps.clusterWorker !== true
         })
       }
   }

@@ -23,6 +23,8 @@ export interface StatusPageOptions {
   readonly registry?: Registry
   /** ms since the epoch, for the sign-in guessing windows; injectable */
   readonly now?: () => number
+  /** false in a cluster's worker: the primary forwards every sign-in from its own address and limits them itself */
+  readonly limitSignIn?: boolean
 }
 
 type Form = { Body: Record<string, unknown> | undefined }
@@ -57,7 +59,7 @@ export async function registerStatusPages (admin: FastifyInstance, options: Stat
     const limit = createSignInLimit(options.registry, options.now)
     scope.post<Form>('/status/sign-in', { preHandler: scope.csrfProtection }, async function signInPost (request, reply) {
       const address = request.socket.remoteAddress ?? 'unknown'
-      const wait = limit.blockedFor(address)
+      const wait = options.limitSignIn === false ? undefined : limit.blockedFor(address)
       if (wait !== undefined) {
         limit.refused('too_many_failures')
         return await signInPage(reply.code(429).header('retry-after', String(wait)), `Too many wrong tokens from your address; try again in ${Math.ceil(wait / 60)} minutes.`)
