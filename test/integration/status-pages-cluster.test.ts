@@ -96,5 +96,6 @@ t.test('cluster primary: status pages forwarded to the workers, never without a 
     t.equal(after.status, 303, 'signed out')
     t.equal(after.headers['x-gateway-worker'], undefined)
   }
+  for (const path of ['/metrics', '/healthz', '/readyz', '/status/sign-in', '/status']) t.ok((await call(admin, path)).headers['x-request-id'], `${path}: x-request-id on the primary`)
   t.notOk(gw.output().includes(ADMIN_TOKEN), 'the admin token is never logged')
 })
