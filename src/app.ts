@@ -119,6 +119,8 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
   installErrorHandling(app, metrics)
   refuseConnect(app.server)
   app.addHook('onResponse', createRecord(metrics))
+  // Every answer of this listener carries its request id (design §3), whichever room answers it.
+  app.addHook('onRequest', function requestIdHeader (request, reply, done) { reply.header('x-request-id', request.id); done() })
   const tlsContext = outboundTlsContext(files.caPem)
   const regionMetrics = createRegionMetrics(metrics.registry)
   const realProbe = createProbe({ tlsContext, timeoutMs: config.upstream.probeTimeoutMs })
@@ -159,6 +161,8 @@ export async function buildGateway (loaded: LoadedConfig, deps: GatewayDeps = {}
       return linkBase(linkBaseOptions, { headers: {}, ...(typeof address === 'object' && address !== null ? { localAddress: address.address, localPort: address.port } : {}) })
     },
     oauthIssued: oauth?.metrics.issued,
+    registry: metrics.registry,
+    clusterWorker: deps.worker !== undefined,
     now
   })
   await pages.registerOnboarding(app)

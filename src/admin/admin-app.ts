@@ -22,6 +22,8 @@ export interface AdminOptions {
 export function buildAdminApp (options: AdminOptions): FastifyInstance {
   const logger: FastifyBaseLogger = options.logger.child({ listener: 'admin' })
   const admin = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) })
+  // Every answer of this listener carries its request id (design §3): probes, scrapes, pages, admin API.
+  admin.addHook('onRequest', function requestIdHeader (request, reply, done) { reply.header('x-request-id', request.id); done() })
   adminNotFound(admin, options.adminToken)
   registerAdminApi(admin, options.adminToken, function adminRoutes (scope) {
     scope.get('/admin/regions', async function regionsView () {

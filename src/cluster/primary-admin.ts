@@ -32,6 +32,8 @@ export interface PrimaryAdminOptions {
 export function buildPrimaryAdmin (options: PrimaryAdminOptions): FastifyInstance {
   const logger: FastifyBaseLogger = options.logger.child({ listener: 'admin' })
   const admin = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) })
+  // Every answer of this listener carries its request id (design §3), forwarded or answered here.
+  admin.addHook('onRequest', function requestIdHeader (request, reply, done) { reply.header('x-request-id', request.id); done() })
   adminNotFound(admin, options.adminToken)
   admin.get('/metrics', async function scrapeWorkers (request, reply) {
     const text = await options.scrape().catch((err: unknown) => err as Error)

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SESSION_COOKIE, type StatusSessions } from '../pages/status/session.js'
+import { createSignInLimit } from '../pages/status/sign-in-limit.js'
 import { askWorker, type AdminCall } from './forward.js'
 import type { WorkerAdmin } from './primary-admin.js'
 
@@ -55,7 +56,18 @@ export function forwardStatusPages (admin: FastifyInstance, options: PrimaryStat
       await reply.code(shown.status).type(shown.contentType).header('x-gateway-worker', String(targets[answers.indexOf(shown)]?.id)).send(shown.body)
     }
     scope.get('/status/sign-in', async function signIn (request, reply) { await forward(request, reply, '/status/sign-in', one()) })
-    scope.post('/status/sign-in', async function signInPost (request, reply) { await forward(request, reply, '/status/sign-in', one()) })
+    // Wrong admin tokens are counted here, where the caller's address is seen (workers see only ours).
+    const limit = createSignInLimit(undefined)
+    scope.post('/status/sign-in', async function signInPost (request, reply) {
+      const address = request.socket.remoteAddress ?? 'unknown'
+      const wait = limit.blockedFor(address)
+      if (wait !== undefined) {
+        return await reply.code(429).header('retry-after', String(wait)).header('content-security-policy', "default-src 'none'").type('text/html; charset=utf-8')
+          .send(`<!doctype html><title>Sign in</title><p>Too many wrong tokens from your address; try again in ${Math.ceil(wait / 60)} minutes.</p>`)
+      }
+      await forward(request, reply, '/status/sign-in', one())
+      if (reply.statusCode === 401) limit.fail(address)
+    })
     scope.post('/status/sign-out', async function signOut (request, reply) {
       const value = sessionOf(request)
       await forward(request, reply, '/status/sign-out', one())

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Counter } from 'prom-client'
+import type { Counter, Registry } from 'prom-client'
 import type { LoadedConfig } from '../config/load.js'
 import type { ClientConfig, TenantConfig } from '../config/schema.js'
 import type { RateBudgets } from '../limits/types.js'
@@ -29,6 +29,10 @@ export interface PagesDeps {
   publicOrigin (): string
   /** gateway tokens issued, when the token endpoint is on */
   readonly oauthIssued?: Counter<'client' | 'version'>
+  /** the admin listener's registry: status sign-in refusals are counted there */
+  readonly registry?: Registry
+  /** a cluster's worker: its cluster primary limits sign-in guessing (the worker sees only the primary's address) */
+  readonly clusterWorker?: boolean
   readonly now: () => number
 }
 
@@ -78,7 +82,10 @@ export function createPages (deps: PagesDeps): Pages {
           // Each API the tenant uses, at once; a failure is recorded by its provider and shown as its last error.
           refresh: async (id, apis, requestId) => { await Promise.allSettled(apis.map(async (api) => await apiTokens[api].refresh(id, requestId))) },
           regions: () => ({ configured: config.upstream.region, regions: deps.regions.snapshot() }),
-          tokensIssued: () => deps.oauthIssued === undefined ? undefined : issuedByClient(deps.oauthIssued)
+          tokensIssued: () => deps.oauthIssued === undefined ? undefined : issuedByClient(deps.oauthIssued),
+          ...(deps.registry === undefined ? {} : { registry: deps.registry }),
+          now: deps.now,
+          limitSignIn: deps.clusterWorker !== true
         })
       }
   }

@@ -41,7 +41,7 @@ export function createAdmit (deps: AdmitDeps) {
       request.gw = {}
       const policy = deps.policy.current
       const client = await callerOf(policy, request)
-      throw decide(request, policy, client) ?? new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
+      throw decide(request, policy, client) ?? methodNotAllowed(request)
     }
   }
 
@@ -55,7 +55,7 @@ export function createAdmit (deps: AdmitDeps) {
       return new GatewayError('TenantNotAllowed', `A gateway token for '${FLEET_TENANT}' reads the fleet only: GET /api/... at the root or /fleet/api/....`)
     }
     if (!FORWARDED_METHODS.has(request.method)) {
-      return new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by the Defender API.`)
+      return methodNotAllowed(request)
     }
     const coding = request.headers['content-encoding']
     if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
@@ -137,4 +137,10 @@ function tokenApiRefusal (client: Client, graph: boolean): GatewayError | undefi
 function targetOf (url: string, client: Client): TargetResult & { root?: boolean } {
   if (client.tokenTenant === undefined || !ROOT_LAYOUT.test(url)) return { ...parseTarget(url), root: false }
   return { ...parseTarget(`/tenants/${client.tokenTenant}${url}`), root: true }
+}
+
+/** A method the gateway never forwards, worded for the API the path addresses. */
+function methodNotAllowed (request: FastifyRequest): GatewayError {
+  const api = isGraphUrl(request.url) ? 'the Microsoft Graph security API routes of the gateway' : 'the Defender API'
+  return new GatewayError('MethodNotAllowed', `Method ${request.method} is not supported by ${api}.`)
 }

@@ -79,7 +79,16 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('
       ? [408, 'Request Timeout', 'The request was not received in time.']
       : [400, 'Bad Request', 'The request is not valid HTTP.']
   const id = randomUUID()
-  const body = renderError('BadRequest', message, id)
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\nx-request-id: ${id}\r\n` +
+  // Sent to a Graph path (as far as the request line could be read): Graph's shape and request-id header.
+  const graph = isGraphUrl(requestTarget(err) ?? '')
+  const body = graph ? renderGraphError('BadRequest', message, id) : renderError('BadRequest', message, id)
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\nx-request-id: ${id}\r\n${graph ? `request-id: ${id}\r\n` : ''}` +
     `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+}
+
+/** The request target from the bytes Node's parser refused (`rawPacket`), when a request line is there. */
+function requestTarget (err: NodeJS.ErrnoException & { rawPacket?: unknown }): string | undefined {
+  if (!Buffer.isBuffer(err.rawPacket)) return undefined
+  const line = err.rawPacket.subarray(0, 8192).toString('latin1').split('\r\n', 1)[0] ?? ''
+  return /^[A-Za-z]+ (\S+) HTTP\/1\.[01]$/.exec(line)?.[1]
 }

@@ -40,6 +40,8 @@ export interface TokenEndpointOptions {
 }
 
 const FORM_LIMIT = 16 * 1024
+// What @azure/identity accepts as a tenant (GUID, domain, `organizations`), bounded like a DNS name.
+const TENANT_REFERENCE = /^[0-9a-zA-Z.-]{1,253}$/
 type TenantParams = { Params: { tenant: string } }
 
 /** What a reload applies: the clients, and the oauth section with its keys (undefined: the section was removed). */
@@ -111,7 +113,9 @@ export async function registerTokenEndpoint (app: FastifyInstance, options: Toke
     return async function openIdMetadata (request: FastifyRequest<TenantParams>, reply: FastifyReply): Promise<Record<string, unknown> | FastifyReply> {
       if (current === undefined) return notFound(reply)
       const ref = request.params.tenant
-      if (!options.policy.current.tenants.has(ref.toLowerCase()) && !(options.fleet === true && ref.toLowerCase() === FLEET_TENANT)) throw new OAuthError('tenant', 'Tenant not found.')
+      // The same document for every well-formed reference, configured or not: metadata must not tell
+      // anyone which customers exist (MSAL swaps the tenant segment anyway; the token POST decides).
+      if (!TENANT_REFERENCE.test(ref)) throw new OAuthError('invalid_request', 'The tenant in the URL is not a tenant ID or domain name.')
       return openIdConfiguration(options.publicBase(request), ref, version)
     }
   }

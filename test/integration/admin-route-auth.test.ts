@@ -24,6 +24,16 @@ t.test('admin route spellings: none reaches an admin handler without the admin t
   t.notOk([...without, ...wrongToken].some((a) => a.text.includes(TENANT_A)), 'no answer names the tenant')
   const withToken = await sendAll(world.adminUrl, list, right)
   checkSpellings(t, list, without, wrongToken, withToken)
+  // Unknown admin paths: 404 NotFound with the token; without it the same 401 as an existing admin route.
+  const unknown = await call(world.adminUrl, '/admin/nothing-here', { headers: right })
+  t.equal(unknown.status, 404)
+  t.match(unknown.json(), { error: { code: 'NotFound', target: unknown.headers['x-request-id'] } })
+  for (const headers of [{}, wrong]) {
+    const probe = await call(world.adminUrl, '/admin/nothing-here', { headers })
+    const existing = await call(world.adminUrl, '/admin/regions', { headers })
+    t.equal(probe.status, 401, 'an unknown path without the token: 401')
+    t.same({ status: probe.status, code: probe.json().error.code, message: probe.json().error.message }, { status: existing.status, code: existing.json().error.code, message: existing.json().error.message }, 'alike to an existing admin route')
+  }
   const served = list.filter((_s, i) => withToken[i]!.status === 200).map((s) => `${s.method} ${s.target}`)
   t.ok(served.includes('GET /%61dmin/regions'), 'the router does read /%61dmin as /admin: the check holds there too')
   t.ok(served.some((s) => s.startsWith('GET http://')), 'and routes absolute-form targets by their path')
@@ -38,8 +48,8 @@ t.test('admin route spellings without admin.token: the admin routes do not exist
   t.same(answers.filter((a) => !refused(a)).map((a) => a.status), [], `all ${answers.length} refused`)
   t.equal(world.sim.entra.tokenRequests(TENANT_A), 0, 'no Entra call')
   const plainAnswer = await call(world.adminUrl, '/admin/regions', { headers: right })
-  t.equal(plainAnswer.status, 403)
-  t.match(plainAnswer.json(), { error: { code: 'UnknownRoute', target: plainAnswer.headers['x-request-id'] } }, 'in Defender\'s error shape')
+  t.equal(plainAnswer.status, 404)
+  t.match(plainAnswer.json(), { error: { code: 'NotFound', target: plainAnswer.headers['x-request-id'] } }, 'in the gateway\'s error shape')
   t.match(plainAnswer.json().error.message, 'set admin.token')
   for (const path of ['/metrics', '/healthz', '/readyz']) t.equal((await rawRequest(world.adminUrl, 'GET', path)).status, 200, path)
 })

@@ -116,8 +116,17 @@ t.test('token endpoint: Entra-shaped answers on v1 and v2, and Entra-shaped refu
     t.ok(doc.authorization_endpoint.startsWith(world.url))
     t.ok(doc.jwks_uri.startsWith(world.url))
     t.same((await call(world.url, `/${TENANT_A}/discovery/v2.0/keys`)).json(), { keys: [] })
-    const unknown = await call(world.url, '/nope/v2.0/.well-known/openid-configuration')
-    t.equal(unknown.status, 400)
+    // Nobody can probe for customers: a tenant not in the config gets the same answer, its own name in the URLs.
+    for (const version of ['/v2.0', '']) {
+      const known = await call(world.url, `/${TENANT_A}${version}/.well-known/openid-configuration`)
+      const unknown = await call(world.url, `/nope.example${version}/.well-known/openid-configuration`)
+      t.equal(unknown.status, known.status, `unknown tenant${version}: same status`)
+      t.equal(unknown.headers['content-type'], known.headers['content-type'])
+      t.same(unknown.json(), JSON.parse(known.text.replaceAll(TENANT_A, 'nope.example')), 'same document')
+    }
+    const bad = await call(world.url, '/no%20such%3Ctenant/v2.0/.well-known/openid-configuration')
+    t.equal(bad.status, 400, 'not a tenant reference at all: refused')
+    t.equal(bad.json().error, 'invalid_request')
   })
 
   t.test('nothing of this reached Entra or Defender', async (t) => {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import t from 'tap'
 import { call, ADMIN_TOKEN, TENANT_A, type Answer } from '../helper.js'
 import { cluster } from '../admin-cluster.js'
@@ -49,6 +50,25 @@ t.test('cluster primary: status pages forwarded to the workers, never without a 
   cookiesOf(signedIn, jar)
   t.ok(jar.has('dgw_status'), 'the session cookie is passed on')
 
+  // Guessing through the primary: limited per caller address there (the workers only see the primary's).
+  const from = async (localAddress: string, token: string): Promise<{ status: number, headers: Record<string, unknown> }> => await new Promise((resolve, reject) => {
+    const url = new URL(admin)
+    const body = new URLSearchParams({ _csrf: csrf, token }).toString()
+    const req = httpRequest({ host: url.hostname, port: url.port, path: '/status/sign-in', method: 'POST', localAddress, agent: false, headers: { ...form, cookie: header(jar), 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume()
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers }) })
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+  const guesses: number[] = []
+  for (let i = 0; i < 10; i++) guesses.push((await from('127.0.0.2', `guess-${i}`)).status)
+  t.same(guesses, Array(10).fill(401), 'ten wrong tokens from one address')
+  const locked = await from('127.0.0.2', ADMIN_TOKEN)
+  t.equal(locked.status, 429, 'that address is locked out, even with the right token')
+  t.match(String(locked.headers['retry-after']), /^\d+$/)
+  t.equal((await from('127.0.0.1', ADMIN_TOKEN)).status, 303, 'the admin at another address is not')
+
   // Signed in: the pages of both workers (the session is stateless, so either accepts it).
   const workers = new Set<string>()
   for (const path of ['/status', '/%73tatus', '/status/tenants/contoso', '/status/clients']) {
@@ -76,5 +96,6 @@ t.test('cluster primary: status pages forwarded to the workers, never without a 
     t.equal(after.status, 303, 'signed out')
     t.equal(after.headers['x-gateway-worker'], undefined)
   }
+  for (const path of ['/metrics', '/healthz', '/readyz', '/status/sign-in', '/status']) t.ok((await call(admin, path)).headers['x-request-id'], `${path}: x-request-id on the primary`)
   t.notOk(gw.output().includes(ADMIN_TOKEN), 'the admin token is never logged')
 })

@@ -72,3 +72,13 @@ t.test('a state is single use, whatever the first answer was', async (t) => {
   const other = ctx.signer.state(A, NOW + 60_000)
   t.match(readConsentCallback({ admin_consent: 'True', tenant: A, state: other }, ctx), { kind: 'consented' }, 'a fresh state works')
 })
+
+t.test('a parameter sent twice is refused before the state is used up', async (t) => {
+  const ctx = context()
+  const state = ctx.signer.state(A, NOW + 60_000)
+  for (const query of [{ state: [state, state] }, { state, admin_consent: ['True', 'True'], tenant: A }, { state, admin_consent: 'True', tenant: [A, B] }, { state, error: ['access_denied', 'x'] }, { state, error_description: {} }]) {
+    t.same(readConsentCallback(query, ctx), { kind: 'bad-query' }, JSON.stringify(Object.keys(query)))
+  }
+  t.equal(ctx.nonces.length, 0, 'no nonce consumed')
+  t.match(readConsentCallback({ admin_consent: 'True', tenant: A, state }, ctx), { kind: 'consented' }, 'the well-formed answer still works')
+})

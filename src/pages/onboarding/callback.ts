@@ -2,6 +2,7 @@ import type { OnboardingSigner } from './signing.js'
 
 /** What Entra ID's redirect back to `/onboarding/callback` means, decided before anything is acquired. */
 export type ConsentOutcome =
+  | { readonly kind: 'bad-query' }
   | { readonly kind: 'bad-state', readonly reason: 'missing' | 'malformed' | 'bad-signature' | 'expired' | 'unknown-tenant' | 'replayed' }
   | { readonly kind: 'declined', readonly tenantId: string, readonly error: string, readonly aadsts: string | undefined }
   | { readonly kind: 'failed', readonly tenantId: string, readonly error: string, readonly aadsts: string | undefined }
@@ -22,6 +23,7 @@ export interface CallbackContext {
 const ERROR_CODE = /^[a-z_]{1,64}$/
 const AADSTS = /AADSTS(\d{4,9})/
 const DECLINED = new Set(['access_denied', 'consent_required'])
+const FIELDS = ['state', 'error', 'error_description', 'admin_consent', 'tenant'] as const
 
 /**
  * Checks the state (present, signed by us, not expired, a configured tenant, first use) and then reads
@@ -29,7 +31,14 @@ const DECLINED = new Set(['access_denied', 'consent_required'])
  * landed in another tenant than the link's is refused. Only codes and AADSTS numbers are taken from the
  * query, never its free text, so a crafted link cannot put words on the gateway's page.
  */
-export function readConsentCallback (query: Readonly<Record<string, string | undefined>>, context: CallbackContext): ConsentOutcome {
+export function readConsentCallback (given: Readonly<Record<string, unknown>>, context: CallbackContext): ConsentOutcome {
+  // A parameter sent twice (an array) is not Entra's answer: refused before the state is used up.
+  const query: Partial<Record<typeof FIELDS[number], string>> = {}
+  for (const field of FIELDS) {
+    const value = given[field]
+    if (value !== undefined && typeof value !== 'string') return { kind: 'bad-query' }
+    if (value !== undefined) query[field] = value
+  }
   const raw = query.state
   if (raw === undefined || raw === '') return { kind: 'bad-state', reason: 'missing' }
   const state = context.signer.readState(raw)

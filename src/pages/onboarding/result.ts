@@ -33,6 +33,8 @@ const BAD_STATE: Readonly<Record<string, string>> = {
 export async function consentResultPage (outcome: ConsentOutcome, deps: ResultDeps): Promise<ResultPage> {
   const again = 'Open your onboarding link again to start over.'
   switch (outcome.kind) {
+    case 'bad-query':
+      return { status: 400, view: { ok: false, heading: 'This answer cannot be used', message: 'The answer is not one Microsoft sends: a parameter appears more than once or is not text.', next: again } }
     case 'bad-state':
       return { status: 400, view: { ok: false, heading: 'This answer cannot be used', message: BAD_STATE[outcome.reason] ?? '', next: again } }
     case 'declined':

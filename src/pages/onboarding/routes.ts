@@ -24,7 +24,7 @@ export interface OnboardingOptions {
   readonly now: () => number
 }
 
-interface LinkRoute { Params: { tenant: string }, Querystring: { exp?: string, sig?: string } }
+interface LinkRoute { Params: { tenant: string }, Querystring: { exp?: unknown, sig?: unknown } }
 
 /**
  * `/onboarding/{tenant}?exp&sig`: the page a customer's admin opens (what is asked, in words) and
@@ -44,7 +44,9 @@ export async function registerOnboarding (app: FastifyInstance, options: Onboard
     await registerViews(scope)
     scope.get<LinkRoute>('/onboarding/:tenant', async function onboardingPage (request, reply) {
       const tenant = options.policy.current.tenants.get(request.params.tenant.toLowerCase())
-      const { exp = '', sig = '' } = request.query
+      // A parameter sent twice arrives as an array: not a link we made.
+      const exp = typeof request.query.exp === 'string' ? request.query.exp : ''
+      const sig = typeof request.query.sig === 'string' ? request.query.sig : ''
       if (tenant === undefined || !options.signer.linkValid(tenant.id, exp, sig, options.now())) return await notFound(reply)
       const state = options.signer.state(tenant.id, options.now() + options.config.stateLifetimeMinutes * 60_000)
       const consent = new URL(options.consentUrl(tenant.id))
@@ -60,7 +62,7 @@ export async function registerOnboarding (app: FastifyInstance, options: Onboard
         stateMinutes: options.config.stateLifetimeMinutes
       })
     })
-    scope.get<{ Querystring: Record<string, string | undefined> }>('/onboarding/callback', async function consentCallback (request, reply) {
+    scope.get<{ Querystring: Record<string, unknown> }>('/onboarding/callback', async function consentCallback (request, reply) {
       const outcome = readConsentCallback(request.query, {
         signer: options.signer,
         now: options.now(),

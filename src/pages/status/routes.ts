@@ -2,11 +2,13 @@ import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
 import formbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Registry } from 'prom-client'
 import type { ApiKey } from '../../graph/consent.js'
 import { tenantApiKeys } from '../permissions.js'
 import { PAGES, registerViews } from '../view.js'
 import { clientsForTenant, tenantRow, type StatusSources } from './model.js'
 import { SESSION_COOKIE, type StatusSessions } from './session.js'
+import { createSignInLimit } from './sign-in-limit.js'
 import { clientRows, summarise } from './tables.js'
 
 export interface StatusPageOptions {
@@ -17,9 +19,15 @@ export interface StatusPageOptions {
   regions (): { configured: string, regions: ReadonlyArray<{ name: string, url: string, rttMs: number | null, available: boolean, failures: number, downUntil: string | null }> }
   /** gateway tokens issued per client, when the OAuth2 token endpoint is on */
   tokensIssued (): Promise<ReadonlyMap<string, number>> | undefined
+  /** where the sign-in refusal counter is registered (none: counted, not exported) */
+  readonly registry?: Registry
+  /** ms since the epoch, for the sign-in guessing windows; injectable */
+  readonly now?: () => number
+  /** false in a cluster's worker: the primary forwards every sign-in from its own address and limits them itself */
+  readonly limitSignIn?: boolean
 }
 
-type Form = { Body: Record<string, string | undefined> }
+type Form = { Body: Record<string, unknown> | undefined }
 
 /**
  * `/status/*` on the admin listener: sign-in with the admin token into a signed, HttpOnly,
@@ -35,19 +43,36 @@ export async function registerStatusPages (admin: FastifyInstance, options: Stat
     await registerViews(scope)
     scope.setErrorHandler(async function statusError (error: Error & { statusCode?: number, code?: string }, request, reply) {
       const csrfFailure = error.code?.startsWith('FST_CSRF') === true
-      if (!csrfFailure) request.log.error({ err: error }, 'status page failed')
-      return await reply.code(csrfFailure ? 403 : (error.statusCode ?? 500)).view(PAGES.message, {
+      const status = csrfFailure ? 403 : (error.statusCode ?? 500)
+      // The caller's mistakes (a body that does not parse, too big) are theirs: a 4xx page, not an error line.
+      if (status >= 500) request.log.error({ err: error }, 'status page failed')
+      return await reply.code(status).view(PAGES.message, {
         title: 'Refused',
-        heading: csrfFailure ? 'Form refused' : 'Something went wrong',
-        message: csrfFailure ? 'This form did not come from a page of this gateway (missing or stale CSRF token). Reload the page and try again.' : 'The page could not be shown; the gateway logged why.'
+        heading: csrfFailure ? 'Form refused' : (status < 500 ? 'Request refused' : 'Something went wrong'),
+        message: csrfFailure ? 'This form did not come from a page of this gateway (missing or stale CSRF token). Reload the page and try again.' : (status < 500 ? 'The request was not well formed.' : 'The page could not be shown; the gateway logged why.')
       })
     })
     const signInPage = async (reply: FastifyReply, error?: string): Promise<FastifyReply> =>
       await reply.view(PAGES.signIn, { title: 'Sign in', csrf: reply.generateCsrf(), minutes: Math.round(sessions.open().maxAgeSeconds / 60), error })
 
     scope.get('/status/sign-in', async function signIn (_request, reply) { return await signInPage(reply) })
+    const limit = createSignInLimit(options.registry, options.now)
     scope.post<Form>('/status/sign-in', { preHandler: scope.csrfProtection }, async function signInPost (request, reply) {
-      if (!sessions.tokenMatches(request.body?.token ?? '')) {
+      const address = request.socket.remoteAddress ?? 'unknown'
+      const wait = options.limitSignIn === false ? undefined : limit.blockedFor(address)
+      if (wait !== undefined) {
+        limit.refused('too_many_failures')
+        return await signInPage(reply.code(429).header('retry-after', String(wait)), `Too many wrong tokens from your address; try again in ${Math.ceil(wait / 60)} minutes.`)
+      }
+      // A field sent twice (an array) or as JSON that is not text: a clear 400, not a crash.
+      const token = request.body?.token
+      if (token !== undefined && typeof token !== 'string') {
+        limit.refused('malformed')
+        return await signInPage(reply.code(400), 'The form was not well formed: send the admin token once, as text.')
+      }
+      if (!sessions.tokenMatches(token ?? '')) {
+        limit.fail(address)
+        limit.refused('wrong_token')
         request.log.warn({ event: 'status_sign_in', outcome: 'refused' }, 'status pages: wrong admin token')
         return await signInPage(reply.code(401), 'That is not the admin token.')
       }
