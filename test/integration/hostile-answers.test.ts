@@ -109,10 +109,10 @@ t.test('control: a nextLink on a Defender host is rewritten in every form', asyn
 t.test('an @odata.deltaLink from a hostile Defender is removed, a Defender one rewritten, in every form', async (t) => {
   /** the page of `answer(form)`, its nextLink member renamed to a deltaLink */
   const withDelta = (form: Form, link: string): DefenderFault => {
-    const fault = answer(form, link) as DefenderFault & { headers: Record<string, string>, body: Buffer }
+    const fault = answer(form, link) as Extract<DefenderFault, { kind: 'answer' }>
     const plain = Buffer.from(page(link, form === 'large' ? 300 * 1024 : 0).toString().replace('"@odata.nextLink"', '"@odata.deltaLink"'))
     const body = form === 'gzip' ? gzipSync(plain) : form === 'br' ? brotliCompressSync(plain) : plain
-    const headers = { ...fault.headers, ...(fault.headers['content-length'] === undefined ? {} : { 'content-length': String(body.length) }) }
+    const headers = { ...fault.headers, ...(fault.headers?.['content-length'] === undefined ? {} : { 'content-length': String(body.length) }) }
     return { ...fault, headers, body }
   }
   for (const form of FORMS) {

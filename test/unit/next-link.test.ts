@@ -227,7 +227,7 @@ t.test('a write that fails the answer sends nothing of itself (so an answer refu
 })
 
 t.test('@odata.deltaLink is treated like the nextLink: rewritten on a known host, removed elsewhere, at every split', async (t) => {
-  const evil = await everySplit(`{"value":[1],"@odata.deltaLink":"https://evil.example.com/api/alerts?$deltatoken=1"}`)
+  const evil = await everySplit('{"value":[1],"@odata.deltaLink":"https://evil.example.com/api/alerts?$deltatoken=1"}')
   t.equal(evil.size, 1)
   t.same(JSON.parse([...evil][0] as string), { value: [1] })
   const spellings = await everySplit(`{"odata.DeltaLink":"${EVIL}","@odata.deltaLink":"${GOOD}","v":1}`)
