@@ -85,6 +85,28 @@ const bad: readonly BadRow[] = [
   { name: 'fromFile empty', raw: () => ({ identity: { clientId: CLIENT_ID, secret: { fromFile: 'empty.txt' } } }), problems: ['identity.secret: file empty.txt is empty'] },
   { name: 'admin token file missing', raw: () => ({ ...minimal(), admin: { token: { fromFile: 'no-token' } } }), problems: ['admin.token: cannot read file no-token: ENOENT'] },
   { name: 'publicUrl with user, query or fragment', raw: () => ({ ...minimal(), server: { publicUrl: 'https://u@gw.example.com/?a=b' } }), problems: ['server.publicUrl: must be a base URL without user, query or fragment'] },
+  {
+    name: 'credentials in any URL: one problem per path, all at once, never the password',
+    raw: () => ({
+      identity: { ...minimal().identity, authorityHost: 'https://u:PASS-1@login.example.com' },
+      graph: { url: 'https://u:PASS-2@graph.example.com' },
+      upstream: { regions: { eu: 'https://u:PASS-3@eu.example.com', us: 'https://PASS-4@us.example.com' } }
+    }),
+    problems: [
+      'identity.authorityHost: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})',
+      'graph.url: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})',
+      'upstream.regions.eu: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})',
+      'upstream.regions.us: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})'
+    ]
+  },
+  {
+    name: 'plain http to an upstream that is not loopback (bearer tokens in clear)',
+    raw: () => ({ ...minimal(), graph: { url: 'http://graph.example.com' }, upstream: { regions: { eu: 'http://eu.example.com:8080', lo: 'http://127.0.0.1:9', l6: 'http://[::1]:9', lh: 'http://localhost:9' } } }),
+    problems: [
+      'graph.url: must be https (it carries bearer tokens); http only to a loopback host (127.0.0.1, ::1, localhost)',
+      'upstream.regions.eu: must be https (it carries bearer tokens); http only to a loopback host (127.0.0.1, ::1, localhost)'
+    ]
+  },
   { name: 'nextLink host that is not a host name', raw: () => ({ ...minimal(), upstream: { nextLinkHosts: ['https://evil.example/'] } }), problems: ['upstream.nextLinkHosts[0]: must be a host name or host:port'] },
   { name: 'inflate limits too small', raw: () => ({ ...minimal(), upstream: { maxInflatedBytes: 1000, maxInflationRatio: 1 } }), problems: [/^upstream\.maxInflatedBytes: /, /^upstream\.maxInflationRatio: /] },
   { name: 'trust.caFile missing', raw: () => ({ ...minimal(), trust: { caFile: 'no-ca.pem' } }), problems: ['trust.caFile: cannot read file no-ca.pem: ENOENT'] },
