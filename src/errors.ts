@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   MethodNotAllowed: 405,
   RequestTimeout: 408,
   PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
   RateLimited: 429,
   InternalError: 500,
   UpstreamUnavailable: 502,

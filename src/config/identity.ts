@@ -1,12 +1,16 @@
 import { resolve } from 'node:path'
 import type { Credential } from '../tokens/credentials.js'
+import { certificateProblem } from './key-material.js'
 import type { CredentialConfig, ParsedConfig, SecretRef } from './schema.js'
 import type { Secret, SecretSource } from './secret.js'
 
 /** How load.ts resolves references, passed in so problems land in its one list. */
 export interface MaterialReaders {
   secret (ref: SecretRef | undefined, where: string): Secret | undefined
-  file (path: string | undefined, where: string): string | undefined
+  /** a certificate file, parsed (a problem when it holds no readable certificate) */
+  file (path: string | undefined, where: string, check?: (pem: string) => string | undefined): string | undefined
+  /** a private key file, parsed */
+  key (path: string | undefined, where: string): Secret | undefined
 }
 
 /** What load.ts already resolved for the single-credential shorthand (identity.secret / .certificate). */
@@ -38,8 +42,8 @@ function one (c: CredentialConfig, name: string, where: string, read: MaterialRe
     return secret === undefined ? [] : [{ kind: 'secret', name, secret, expiresOn }]
   }
   if (c.certificate !== undefined) {
-    const privateKey = read.secret({ fromFile: c.certificate.keyFile }, `${where}.certificate.keyFile`)
-    const certPem = read.file(c.certificate.certFile, `${where}.certificate.certFile`)
+    const privateKey = read.key(c.certificate.keyFile, `${where}.certificate.keyFile`)
+    const certPem = read.file(c.certificate.certFile, `${where}.certificate.certFile`, certificateProblem)
     return privateKey === undefined || certPem === undefined ? [] : [{ kind: 'certificate', name, privateKey, certPem }]
   }
   if (c.assertionFile === undefined) return []

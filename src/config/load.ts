@@ -5,6 +5,7 @@ import { configSchema, type ParsedConfig } from './schema.js'
 import { crossCheck } from './validate.js'
 import { checkLimitsAndRedis, MIN_TOKEN_KEY_LENGTH } from './validate-limits.js'
 import { lenientParse } from './lenient.js'
+import { caBundleProblem, certificateProblem, privateKeyProblem } from './key-material.js'
 import { ConfigError, formatPath } from './problems.js'
 import { resolveSecret, Secret, type SecretSource } from './secret.js'
 import { ROUTES } from '../policy/catalogue-data.js'
@@ -139,11 +140,18 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
     if (typeof result === 'string') problems.push(`${where}: ${result}`)
     return result instanceof Secret ? result : undefined
   }
-  const file = (path: string | undefined, where: string): string | undefined => {
+  const file = (path: string | undefined, where: string, check?: (pem: string) => string | undefined): string | undefined => {
     if (path === undefined) return undefined
     const value = secret({ fromFile: path }, where)
-    return value?.reveal()
+    return parsed(value, where, check)?.reveal()
   }
+  /** `value` if `check` finds it usable (not run on what --without-secrets did not read); else a problem */
+  const parsed = (value: Secret | undefined, where: string, check?: (pem: string) => string | undefined): Secret | undefined => {
+    const problem = value === undefined || check === undefined || skipped !== undefined ? undefined : check(value.reveal())
+    if (problem !== undefined) problems.push(`${where}: ${problem}`)
+    return problem === undefined ? value : undefined
+  }
+  const key = (path: string | undefined, where: string): Secret | undefined => path === undefined ? undefined : parsed(secret({ fromFile: path }, where), where, privateKeyProblem)
   const { identity, server, trust, admin, redis } = config
   const redisTokenKey = secret(redis?.tokenKey, 'redis.tokenKey')
   if (redisTokenKey !== undefined && redisTokenKey.reveal().length < MIN_TOKEN_KEY_LENGTH) {
@@ -158,13 +166,13 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
   if (fleetCursorKey !== undefined && fleetCursorKey.reveal().length < MIN_SIGNING_KEY_LENGTH) {
     problems.push(`fleet.cursorKey: must be at least ${MIN_SIGNING_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`)
   }
-  const tlsCert = file(server.tls?.certFile, 'server.tls.certFile')
-  const tlsKey = secret(server.tls === undefined ? undefined : { fromFile: server.tls.keyFile }, 'server.tls.keyFile')
+  const tlsCert = file(server.tls?.certFile, 'server.tls.certFile', certificateProblem)
+  const tlsKey = key(server.tls?.keyFile, 'server.tls.keyFile')
   const clientSecret = secret(identity.secret, 'identity.secret')
-  const certificateKey = secret(identity.certificate === undefined ? undefined : { fromFile: identity.certificate.keyFile }, 'identity.certificate.keyFile')
-  const certificatePem = file(identity.certificate?.certFile, 'identity.certificate.certFile')
+  const certificateKey = key(identity.certificate?.keyFile, 'identity.certificate.keyFile')
+  const certificatePem = file(identity.certificate?.certFile, 'identity.certificate.certFile', certificateProblem)
   return {
-    credentials: readCredentials(identity, { clientSecret, certificateKey, certificatePem }, { secret, file }, source),
+    credentials: readCredentials(identity, { clientSecret, certificateKey, certificatePem }, { secret, file, key }, source),
     secrets: {
       clientSecret,
       adminToken: secret(admin.token, 'admin.token'),
@@ -177,7 +185,7 @@ function readMaterial (config: ParsedConfig, source: SecretSource, problems: str
       fleetCursorKey
     },
     files: {
-      caPem: file(trust.caFile, 'trust.caFile'),
+      caPem: file(trust.caFile, 'trust.caFile', caBundleProblem),
       certificatePem,
       tls: tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined
     }

@@ -5,9 +5,31 @@ import { z } from 'zod'
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID')
 const port = z.number().int().min(0).max(65535)
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
-const url = (protocols: string[]) => z.string().refine((value) => {
-  try { return protocols.includes(new URL(value).protocol) } catch { return false }
-}, `must be an absolute ${protocols.join(' or ')} URL`)
+const LOOPBACK = new Set(['localhost', '[::1]'])
+/**
+ * An absolute URL of one of `protocols`, one problem at most. Never with user info: a password there
+ * would be shown wherever the URL is (logs, /admin/regions, pages); `userinfo: 'checked'` leaves that to
+ * a section with its own message (redis). `upstream`: it carries bearer tokens, so plain http only to a
+ * loopback host (a local TLS-originating sidecar, tests).
+ */
+const url = (protocols: string[], opts: { userinfo?: 'checked', upstream?: boolean } = {}) => z.string().superRefine((value, ctx) => {
+  const problem = urlProblem(value, protocols, opts)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+})
+
+function urlProblem (value: string, protocols: string[], opts: { userinfo?: 'checked', upstream?: boolean }): string | undefined {
+  let parsed: URL
+  try { parsed = new URL(value) } catch { parsed = new URL('invalid:') }
+  if (!protocols.includes(parsed.protocol)) return `must be an absolute ${protocols.join(' or ')} URL`
+  if (opts.userinfo === undefined && (parsed.username !== '' || parsed.password !== '')) {
+    return 'must not contain a user name or password (secrets go in {fromEnv} or {fromFile})'
+  }
+  const loopback = LOOPBACK.has(parsed.hostname.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(parsed.hostname)
+  if (opts.upstream === true && parsed.protocol === 'http:' && !loopback) {
+    return 'must be https (it carries bearer tokens); http only to a loopback host (127.0.0.1, ::1, localhost)'
+  }
+  return undefined
+}
 
 /** Secrets are references only, so a config file can be committed and shown without leaking anything. */
 export const secretRefSchema = z.union([
@@ -21,7 +43,7 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: port.default(8080),
   /** base of rewritten links (@odata.nextLink); default: the listener's own address, never the Host header */
-  publicUrl: url(['http:', 'https:']).refine((value) => {
+  publicUrl: url(['http:', 'https:'], { userinfo: 'checked' }).refine((value) => {
     try {
       const u = new URL(value)
       return u.username === '' && u.password === '' && u.search === '' && u.hash === ''
@@ -84,7 +106,7 @@ const identitySchema = z.strictObject({
   /** warn in the logs when a credential expires within this many days */
   expiryWarningDays: z.number().int().min(0).default(30),
   /** login host override (sovereign clouds, tests); default from `cloud` */
-  authorityHost: url(['https:']).optional(),
+  authorityHost: url(['https:'], { upstream: true }).optional(),
   /** token resource override; the scope sent is `${resource}/.default` */
   resource: url(['https:']).optional()
 })
@@ -93,7 +115,7 @@ const upstreamSchema = z.strictObject({
   /** `auto` = nearest healthy region the tenant allows; otherwise a region name */
   region: z.string().min(1).default('auto'),
   /** region name → base URL; replaces the cloud's table when given */
-  regions: z.record(name, url(['https:', 'http:'])).optional(),
+  regions: z.record(name, url(['https:', 'http:'], { upstream: true })).optional(),
   timeoutMs: z.number().int().positive().default(210_000),
   connectTimeoutMs: z.number().int().positive().default(10_000),
   /** pooled keep-alive connections per region (and process); requests beyond wait for one */
@@ -162,7 +184,7 @@ const extraRouteSchema = z.strictObject({
 /** The Microsoft Graph security API (src/graph); host and token resource follow `cloud` unless set. */
 const graphSchema = z.strictObject({
   /** Graph service root override (a private endpoint, tests); default from `cloud` */
-  url: url(['https:', 'http:']).optional(),
+  url: url(['https:', 'http:'], { upstream: true }).optional(),
   /** token resource override; the scope sent is `${resource}/.default` */
   resource: url(['https:']).optional()
 })
@@ -172,7 +194,7 @@ const hostPort = z.string().regex(/^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\
 /** Shared state for replicas; without it tokens and budgets live in each process (the default). */
 const redisSchema = z.strictObject({
   /** one Redis node: redis:// or rediss://, without credentials (use `username` and `password`) */
-  url: url(['redis:', 'rediss:']).optional(),
+  url: url(['redis:', 'rediss:'], { userinfo: 'checked' }).optional(),
   /** a Sentinel-managed primary: the sentinels to ask and the primary's name (`sentinel monitor <name>`) */
   sentinel: z.strictObject({
     nodes: z.array(hostPort).min(1).max(16),

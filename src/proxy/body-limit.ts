@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
 import { readBoundedBody } from '../pipeline/bounded-body.js'
+import { bodyRefusal } from './body-rules.js'
 
 /** Raised when the body is larger than server.bodyLimitBytes, declared or counted. */
 export class BodyTooLarge extends GatewayError {
@@ -58,7 +59,10 @@ function readWhole (request: FastifyRequest, payload: Readable, options: BodyOpt
     }
   }, (err, body) => {
     request.gw.abortBody = undefined
-    done(err, body)
+    // Judged once whole, on the route the router matched: a body Defender or Graph cannot read is never forwarded.
+    const refusal = err === null && body !== undefined ? bodyRefusal(request.gw.route, request.headers['content-type'], body) : undefined
+    if (refusal !== undefined) done(new GatewayError(refusal.code, refusal.message))
+    else done(err, body)
   })
   // The request deadline (src/proxy/guards.ts) ends a body that is still arriving through this.
   request.gw.abortBody = abort

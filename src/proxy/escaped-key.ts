@@ -4,11 +4,11 @@ const ESCAPE = Buffer.from('\\u')
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COLON = 0x3a
-/** longest raw key that can decode to `@odata.nextLink` (16 characters, each at most `\uXXXX`) */
-const KEY_MAX = 16 * 6
+/** longest raw key that can decode to `@odata.deltaLink` (17 characters, each at most `\uXXXX`) */
+const KEY_MAX = 17 * 6
 const WS_MAX = 64
-/** the spellings a client may read as the nextLink: `@odata.nextLink` and OData v4.0's `odata.nextLink`, any ASCII case */
-export const NEXT_LINK_NAME = /^@?odata\.nextlink$/i
+/** the spellings a client may read as a link to follow: `@odata.nextLink`/`deltaLink` and OData v4.0's forms without `@`, any ASCII case */
+export const NEXT_LINK_NAME = /^@?odata\.(?:next|delta)link$/i
 
 /**
  * Fails an answer whose JSON spells the `@odata.nextLink` key (or `odata.nextLink`, in any ASCII case)

@@ -8,13 +8,14 @@ export { HostileAnswer, type LinkRewriter } from './next-link-member.js'
 export interface ScanWork { bytes: number }
 
 /**
- * The end of every nextLink key, lower-cased: `"@odata.nextLink"` and OData v4.0's `"odata.nextLink"`,
- * in any ASCII case (PowerShell and Newtonsoft match property names case-insensitively). The scanner
- * searches an ASCII-lower-cased copy of its input for it and then checks the `"` or `"@` before it.
+ * The end of every link key, lower-cased: `"@odata.nextLink"`, `"@odata.deltaLink"` (a delta query's
+ * next round, which a client follows just the same) and OData v4.0's forms without `@`, in any ASCII
+ * case (PowerShell and Newtonsoft match property names case-insensitively). The scanner searches an
+ * ASCII-lower-cased copy of its input for them and then checks the `"` or `"@` before.
  */
-const KEY_TAIL = 'odata.nextlink"'
-/** the longest key, `"@odata.nextLink"` */
-const KEY_MAX = KEY_TAIL.length + 2
+const KEY_TAIL = /odata\.(?:next|delta)link"/g
+/** the longest key, `"@odata.deltaLink"` */
+const KEY_MAX = 'odata.deltalink"'.length + 2
 const QUOTE = 0x22
 const AT = 0x40
 /** whitespace looked through before a member; beyond it the comma before it is not taken along */
@@ -110,14 +111,15 @@ function asciiLower (buf: Buffer): string {
   return buf.toString('latin1').toLowerCase()
 }
 
-/** The next nextLink key at or after `from` that begins at or after `pos`: its opening quote and its end. */
+/** The next link key at or after `from` that begins at or after `pos`: its opening quote and its end. */
 function findKey (buf: Buffer, lower: string, from: number, pos: number): { at: number, end: number } | undefined {
-  let p = lower.indexOf(KEY_TAIL, from)
-  while (p !== -1) {
-    const end = p + KEY_TAIL.length
+  KEY_TAIL.lastIndex = from
+  for (let m = KEY_TAIL.exec(lower); m !== null; m = KEY_TAIL.exec(lower)) {
+    const p = m.index
+    const end = p + m[0].length
     if (p - 1 >= pos && buf[p - 1] === QUOTE) return { at: p - 1, end }
     if (p - 2 >= pos && buf[p - 1] === AT && buf[p - 2] === QUOTE) return { at: p - 2, end }
-    p = lower.indexOf(KEY_TAIL, p + 1)
+    KEY_TAIL.lastIndex = p + 1
   }
   return undefined
 }

@@ -4,6 +4,7 @@ import type { RedisMetrics } from '../observability/metrics.js'
 import type { RedisBreakerMetrics } from '../observability/redis-breaker-metrics.js'
 import type { BreakerState } from './breaker.js'
 import { createRedisClient, type RedisClient } from './client-factory.js'
+import { FailureReporter } from './failure-report.js'
 import { createGuard, type RedisOperation } from './guard.js'
 import { watchPrimaries } from './primary-watch.js'
 import { describeTopology, usesTls, type RedisTopology } from './topology.js'
@@ -56,6 +57,9 @@ export function reconnectDelay (attempt: number): number {
   return Math.min(2000, 50 * 2 ** Math.min(attempt, 6))
 }
 
+/** While Redis cannot be used, at most one warning per this long (ioredis retries every 2 s). */
+const FAILURE_WARN_MS = 60_000
+
 /** Connects (in the background) and tracks health through ioredis's connection events. */
 export function createSharedRedis (options: RedisConnectionOptions): SharedRedis {
   const { logger, metrics } = options
@@ -71,7 +75,9 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
     breakerMetrics: options.breakerMetrics
   })
   watchPrimaries(client, logger, options.breakerMetrics)
+  const failures = new FailureReporter(FAILURE_WARN_MS)
   client.on('ready', function redisReady () {
+    failures.ok()
     up = true
     metrics.up.set(1)
     guard.breaker.report({ type: 'connected' })
@@ -83,9 +89,14 @@ export function createSharedRedis (options: RedisConnectionOptions): SharedRedis
     metrics.up.set(0)
     guard.breaker.report({ type: 'disconnected' })
   })
-  // ioredis emits an error per failed reconnect; the close/ready lines already say what matters.
+  // ioredis emits an error per failed reconnect: a warning names the class at once and then at a bounded
+  // rate (never the server's text); the details stay at debug.
   client.on('error', function redisError (err: Error) {
     logger.debug({ err: err.message }, 'redis error')
+    const line = failures.note(err)
+    if (line !== undefined) {
+      logger.warn({ redis: where, ...line }, `redis unavailable (${line.failure}); serving from local state (budgets and tokens per process); readiness stays ready, by design; retrying`)
+    }
   })
 
   return {

@@ -89,6 +89,21 @@ t.test('the Graph security API through the gateway, beside Defender, for the sam
     t.match(real.json()['@odata.nextLink'], `${world.url}/tenants/contoso/graph/v1.0/security/alerts_v2?`, 'Graph\'s public host is Graph\'s')
   })
 
+  t.test('runHuntingQuery: a body that is not JSON is refused in Graph\'s shape, never forwarded', async (t) => {
+    const before = graphCalls(world, 'runHuntingQuery')
+    const post = async (type: string, body: string) => await call(world.url, '/tenants/contoso/graph/v1.0/security/runHuntingQuery', {
+      method: 'POST', headers: { 'x-api-key': world.keys.ops, 'content-type': type }, body, ca: world.caPem
+    })
+    const broken = await post('application/json', '{"Query":')
+    t.equal(broken.status, 400, broken.text)
+    t.equal(broken.json().error.code, 'BadRequest')
+    t.type(broken.json().error.innerError['request-id'], 'string', 'Graph\'s error object')
+    const weird = await post('text/x-weird', 'DeviceInfo | take 1')
+    t.equal(weird.status, 415, weird.text)
+    t.equal(weird.json().error.code, 'UnsupportedMediaType')
+    t.equal(graphCalls(world, 'runHuntingQuery'), before, 'Graph received neither')
+  })
+
   t.test('a caller allowed only SecurityAlert.Read.All reads alerts_v2 and nothing else', async (t) => {
     t.equal((await get('/tenants/contoso/graph/v1.0/security/alerts_v2', ALERTS_ONLY)).status, 200)
     t.equal((await get(`/tenants/contoso/graph/beta/security/alerts_v2/da${TENANT_A.slice(0, 8)}_00001`, ALERTS_ONLY)).status, 200)

@@ -106,6 +106,27 @@ t.test('control: a nextLink on a Defender host is rewritten in every form', asyn
   setFault(world, undefined)
 })
 
+t.test('an @odata.deltaLink from a hostile Defender is removed, a Defender one rewritten, in every form', async (t) => {
+  /** the page of `answer(form)`, its nextLink member renamed to a deltaLink */
+  const withDelta = (form: Form, link: string): DefenderFault => {
+    const fault = answer(form, link) as Extract<DefenderFault, { kind: 'answer' }>
+    const plain = Buffer.from(page(link, form === 'large' ? 300 * 1024 : 0).toString().replace('"@odata.nextLink"', '"@odata.deltaLink"'))
+    const body = form === 'gzip' ? gzipSync(plain) : form === 'br' ? brotliCompressSync(plain) : plain
+    const headers = { ...fault.headers, ...(fault.headers?.['content-length'] === undefined ? {} : { 'content-length': String(body.length) }) }
+    return { ...fault, headers, body }
+  }
+  for (const form of FORMS) {
+    setFault(world, withDelta(form, `https://evil.example.com/api/alerts?$deltatoken=${MARK}`))
+    const hostile = JSON.parse(decoded(await fetchRaw(world)))
+    t.notOk('@odata.deltaLink' in hostile, `${form}: the hostile deltaLink is removed`)
+    t.equal(hostile.value.length, 2 + (form === 'large' ? 1 : 0), `${form}: the rest of the page is intact`)
+    setFault(world, withDelta(form, 'https://api.securitycenter.microsoft.com/api/alerts?$deltatoken=D1'))
+    const own = JSON.parse(decoded(await fetchRaw(world)))
+    t.equal(own['@odata.deltaLink'], `${world.url}/tenants/${TENANT_A}/api/alerts?$deltatoken=D1`, `${form}: Defender's own is rewritten`)
+  }
+  setFault(world, undefined)
+})
+
 t.test('a nextLink that is an array or object fails the answer instead of reaching the caller', async (t) => {
   for (const value of [['https://evil.example/api/alerts'], { href: 'https://evil.example/api/alerts' }]) {
     for (const form of ['small', 'gzip', 'br'] as Form[]) {

@@ -140,6 +140,26 @@ t.test('a write the client and tenant allow is forwarded', async (t) => {
   t.equal(audit?.tenant, TENANT_A)
 })
 
+t.test('request bodies: JSON must parse, a JSON route refuses another type, nothing is forwarded', async (t) => {
+  const post = async (path: string, type: string | undefined, body: string) => await call(world.url, `/tenants/${TENANT_A}${path}`, {
+    method: 'POST', headers: withKey(world.keys.ops, type === undefined ? {} : { 'content-type': type }), body
+  })
+  const before = received()
+  const bad = await post('/api/advancedqueries/run', 'application/json', '{"Query": "DeviceInfo | take 1"')
+  t.equal(bad.status, 400, bad.text)
+  t.equal(bad.json().error.code, 'BadRequest', 'Defender\'s error shape')
+  t.match(bad.json().error.message, /not valid JSON/)
+  const weird = await post('/api/advancedqueries/run', 'text/x-weird', 'DeviceInfo | take 1')
+  t.equal(weird.status, 415, weird.text)
+  t.equal(weird.json().error.code, 'UnsupportedMediaType')
+  const untyped = await post('/api/machines/4275c337d63a3a63458a050a52b7d10761d5aac9/isolate', undefined, 'Comment=x')
+  t.equal(untyped.status, 400, 'an untyped body is read as JSON, and this is none')
+  t.equal(received(), before, 'Defender received none of them')
+  const ok = await post('/api/advancedqueries/run', 'application/json; charset=utf-8', JSON.stringify({ Query: 'DeviceInfo | take 1' }))
+  t.not(ok.status, 400, 'a valid JSON body goes through')
+  t.not(ok.status, 415)
+})
+
 t.test('a role the tenant never consented to: 403 PermissionNotGranted with the consent link, nothing forwarded', async (t) => {
   const before = received()
   const res = await call(world.url, `/tenants/${TENANT_C}/api/machines/abc/isolate`, {

@@ -8,6 +8,7 @@ import { buildFromObject, parseConfigText } from '../../src/config/load.js'
 import type { LoadedConfig, LoadOptions } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/problems.js'
 import { Secret } from '../../src/config/secret.js'
+import { createTestCa } from '../sim/ca.js'
 
 const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
 const A = 'aaaaaaaa-1111-4111-8111-111111111111'
@@ -17,7 +18,10 @@ const HASH_2 = 'b'.repeat(64)
 const ENV_SECRET = 'env-secret-value-7QxY'
 const FILE_SECRET = 'file-secret-value-9ZkW'
 const ADMIN_SECRET = 'admin-token-value-4MpR'
-const KEY_PEM = 'key-pem-value-2HdN'
+/** real key material (the loader parses it); the key is also a secret that must never show */
+let KEY_PEM = ''
+let CERT_PEM = ''
+let CA_PEM = ''
 const INLINE_SECRET = 'inline-secret-value-3KvT'
 const PUBLIC_REGIONS = 'us, eu, uk, au, swa, ina, aea, global'
 
@@ -26,9 +30,16 @@ t.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gw-config-test-'))
   await writeFile(join(dir, 'client-secret.txt'), `${FILE_SECRET}\n`)
   await writeFile(join(dir, 'empty.txt'), '\n')
-  await writeFile(join(dir, 'cert.pem'), 'cert-pem-text')
+  const ca = await createTestCa()
+  const issued = await ca.issueServerCert(['127.0.0.1'])
+  KEY_PEM = issued.keyPem
+  CERT_PEM = issued.certPem
+  CA_PEM = ca.certPem
+  await writeFile(join(dir, 'cert.pem'), CERT_PEM)
   await writeFile(join(dir, 'key.pem'), KEY_PEM)
-  await writeFile(join(dir, 'ca.pem'), 'ca-pem-text')
+  await writeFile(join(dir, 'ca.pem'), CA_PEM)
+  await writeFile(join(dir, 'garbage.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n')
+  await writeFile(join(dir, 'half-bundle.pem'), `${CA_PEM}\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n`)
   await writeFile(join(dir, 'admin-token'), ADMIN_SECRET)
 })
 t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -85,8 +96,46 @@ const bad: readonly BadRow[] = [
   { name: 'fromFile empty', raw: () => ({ identity: { clientId: CLIENT_ID, secret: { fromFile: 'empty.txt' } } }), problems: ['identity.secret: file empty.txt is empty'] },
   { name: 'admin token file missing', raw: () => ({ ...minimal(), admin: { token: { fromFile: 'no-token' } } }), problems: ['admin.token: cannot read file no-token: ENOENT'] },
   { name: 'publicUrl with user, query or fragment', raw: () => ({ ...minimal(), server: { publicUrl: 'https://u@gw.example.com/?a=b' } }), problems: ['server.publicUrl: must be a base URL without user, query or fragment'] },
+  {
+    name: 'credentials in any URL: one problem per path, all at once, never the password',
+    raw: () => ({
+      identity: { ...minimal().identity, authorityHost: 'https://u:PASS-1@login.example.com' },
+      graph: { url: 'https://u:PASS-2@graph.example.com' },
+      upstream: { regions: { eu: 'https://u:PASS-3@eu.example.com', us: 'https://PASS-4@us.example.com' } }
+    }),
+    problems: [
+      'identity.authorityHost: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})',
+      'graph.url: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})',
+      'upstream.regions.eu: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})',
+      'upstream.regions.us: must not contain a user name or password (secrets go in {fromEnv} or {fromFile})'
+    ]
+  },
+  {
+    name: 'plain http to an upstream that is not loopback (bearer tokens in clear)',
+    raw: () => ({ ...minimal(), graph: { url: 'http://graph.example.com' }, upstream: { regions: { eu: 'http://eu.example.com:8080', lo: 'http://127.0.0.1:9', l6: 'http://[::1]:9', lh: 'http://localhost:9' } } }),
+    problems: [
+      'graph.url: must be https (it carries bearer tokens); http only to a loopback host (127.0.0.1, ::1, localhost)',
+      'upstream.regions.eu: must be https (it carries bearer tokens); http only to a loopback host (127.0.0.1, ::1, localhost)'
+    ]
+  },
   { name: 'nextLink host that is not a host name', raw: () => ({ ...minimal(), upstream: { nextLinkHosts: ['https://evil.example/'] } }), problems: ['upstream.nextLinkHosts[0]: must be a host name or host:port'] },
   { name: 'inflate limits too small', raw: () => ({ ...minimal(), upstream: { maxInflatedBytes: 1000, maxInflationRatio: 1 } }), problems: [/^upstream\.maxInflatedBytes: /, /^upstream\.maxInflationRatio: /] },
+  {
+    name: 'unreadable key material: each file named by its path, never its content',
+    raw: () => ({
+      identity: { clientId: CLIENT_ID, certificate: { keyFile: 'garbage.pem', certFile: 'garbage.pem' } },
+      trust: { caFile: 'half-bundle.pem' },
+      server: { tls: { certFile: 'key.pem', keyFile: 'cert.pem' } }
+    }),
+    problems: [
+      'identity.certificate.keyFile: not a readable private key (PEM, unencrypted: BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)',
+      'identity.certificate.certFile: not a readable X.509 certificate (PEM: BEGIN CERTIFICATE)',
+      'trust.caFile: certificate 2 of the bundle is not a readable X.509 certificate',
+      'server.tls.certFile: not a readable X.509 certificate (PEM: BEGIN CERTIFICATE)',
+      'server.tls.keyFile: not a readable private key (PEM, unencrypted: BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)'
+    ]
+  },
+  { name: 'a CA file without certificates', raw: () => ({ ...minimal(), trust: { caFile: 'client-secret.txt' } }), problems: ['trust.caFile: holds no PEM certificate (BEGIN CERTIFICATE)'] },
   { name: 'trust.caFile missing', raw: () => ({ ...minimal(), trust: { caFile: 'no-ca.pem' } }), problems: ['trust.caFile: cannot read file no-ca.pem: ENOENT'] },
   {
     name: 'both secret and certificate',
@@ -326,8 +375,8 @@ t.test('JSON.stringify and util.inspect never show secret values', async (t) => 
   t.equal(loaded.secrets.adminToken?.reveal(), ADMIN_SECRET)
   t.equal(loaded.secrets.certificateKey?.reveal(), KEY_PEM)
   t.equal(loaded.files.tls?.key.reveal(), KEY_PEM)
-  t.equal(loaded.files.caPem, 'ca-pem-text')
-  t.equal(loaded.files.certificatePem, 'cert-pem-text')
+  t.equal(loaded.files.caPem, CA_PEM)
+  t.equal(loaded.files.certificatePem, CERT_PEM)
   const fromEnv = buildFromObject(minimal(), options())
   for (const [name, value] of [['full', loaded], ['minimal', fromEnv]] as const) {
     const texts = [JSON.stringify(value), inspect(value, { depth: Infinity }), inspect(value, { depth: Infinity, showHidden: true }), String(value.secrets.clientSecret)]
@@ -374,4 +423,10 @@ t.test('ConfigError lists every problem in its message', async (t) => {
     for (const p of err.problems) t.ok(err.message.includes(p), `message includes ${p}`)
     t.match(err.message, /test\.yaml/)
   }
+})
+
+t.test('--without-secrets skips the key material it does not read', async (t) => {
+  const raw = { identity: { clientId: CLIENT_ID, certificate: { keyFile: 'garbage.pem', certFile: 'garbage.pem' } }, trust: { caFile: 'garbage.pem' } }
+  const loaded = buildFromObject(raw, { ...options(), skipSecrets: true })
+  t.match(loaded.unchecked, ['identity.certificate.keyFile (file garbage.pem)'])
 })

@@ -5,6 +5,7 @@ import { createGraphSide } from '../../src/graph/index.js'
 import { apiOfPermission } from '../../src/graph/vocabulary.js'
 import { clientRequestId, renderGraphError } from '../../src/errors.js'
 import { decideLink } from '../../src/proxy/link-policy.js'
+import { rewriteNextLinks } from '../../src/proxy/next-link.js'
 import { checkToken, TokenMismatch } from '../../src/tokens/check.js'
 import { graphTokenEndpoint } from '../../src/tokens/wiring.js'
 import { grantedRoles } from '../../src/token-endpoint/grant.js'
@@ -121,4 +122,18 @@ t.test('gateway tokens carry the permissions of their own API only', async (t) =
   t.same(grantedRoles(client, tenant, 'graph'), ['SecurityAlert.Read.All'])
   t.equal(apiOfPermission('securityalert.read.all'), 'graph')
   t.equal(apiOfPermission('Alert.Read.All'), 'defender')
+})
+
+t.test('a Graph @odata.deltaLink on Graph\'s host is pointed at the gateway; a hostile one is removed', async (t) => {
+  const side = createGraphSide({ cloud: 'public', graph: { url: 'https://127.0.0.1:9443' } })
+  const prefix = 'https://gw.example.com/tenants/contoso/graph'
+  const rewrite = (link: string): string | null | undefined => {
+    const d = decideLink(link, side.linkHosts, prefix, side.apiPath)
+    return d.action === 'rewrite' ? d.link : d.action === 'keep' ? undefined : null
+  }
+  const body = (link: string): Buffer => Buffer.from(JSON.stringify({ value: [], '@odata.deltaLink': link }))
+  const out = (link: string): unknown => JSON.parse(rewriteNextLinks(body(link), rewrite).toString())
+  t.same(out('https://graph.microsoft.com/v1.0/security/alerts_v2/delta?$deltatoken=D1'), { value: [], '@odata.deltaLink': `${prefix}/v1.0/security/alerts_v2/delta?$deltatoken=D1` })
+  t.same(out('https://evil.example.com/v1.0/security/alerts_v2/delta?$deltatoken=D1'), { value: [] })
+  t.same(out('https://graph.microsoft.com/v1.0/users/delta?$deltatoken=D1'), { value: [] }, 'off the security path')
 })

@@ -225,3 +225,13 @@ t.test('a write that fails the answer sends nothing of itself (so an answer refu
   t.match(await failed, { name: 'HostileAnswer', reason: 'next_link_whitespace' })
   t.same(seen, [], 'nothing emitted')
 })
+
+t.test('@odata.deltaLink is treated like the nextLink: rewritten on a known host, removed elsewhere, at every split', async (t) => {
+  const evil = await everySplit('{"value":[1],"@odata.deltaLink":"https://evil.example.com/api/alerts?$deltatoken=1"}')
+  t.equal(evil.size, 1)
+  t.same(JSON.parse([...evil][0] as string), { value: [1] })
+  const spellings = await everySplit(`{"odata.DeltaLink":"${EVIL}","@odata.deltaLink":"${GOOD}","v":1}`)
+  t.equal(spellings.size, 1)
+  t.same(JSON.parse([...spellings][0] as string), { '@odata.deltaLink': GOOD_OUT, v: 1 })
+  t.throws(() => rewriteNextLinks(Buffer.from(`{"@odata.\\u0064eltaLink":"${EVIL}"}`), rewrite), { name: 'HostileAnswer', reason: 'next_link_key' }, 'an escaped deltaLink key is refused')
+})

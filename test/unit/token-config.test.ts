@@ -5,14 +5,18 @@ import t from 'tap'
 import { buildFromObject, type LoadOptions } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/problems.js'
 import { tokenEndpoint } from '../../src/tokens/wiring.js'
+import { createTestCa } from '../sim/ca.js'
 
 // The identity, tokens and cloud parts of the config: credential forms, their problems, defaults.
 const CLIENT_ID = '0a0b0c0d-1111-4222-8333-444455556666'
 let dir = ''
+let CERT_PEM = ''
 t.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gw-token-config-'))
-  await writeFile(join(dir, 'key.pem'), 'key')
-  await writeFile(join(dir, 'cert.pem'), 'cert')
+  const issued = await (await createTestCa()).issueServerCert(['127.0.0.1'])
+  await writeFile(join(dir, 'key.pem'), issued.keyPem)
+  CERT_PEM = issued.certPem
+  await writeFile(join(dir, 'cert.pem'), CERT_PEM)
   await writeFile(join(dir, 'token'), 'header.payload.sig')
 })
 t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -46,7 +50,7 @@ t.test('a credentials list: tried in order, named by their place unless named, s
   ])
   t.match(creds[0], { expiresOn: Date.parse('2027-03-31') })
   t.equal(creds[0]!.kind === 'secret' && creds[0]!.secret.reveal(), 'new-secret')
-  t.equal(creds[2]!.kind === 'certificate' && creds[2]!.certPem, 'cert')
+  t.equal(creds[2]!.kind === 'certificate' && creds[2]!.certPem, CERT_PEM)
   t.equal(creds[3]!.kind === 'assertion-file' && creds[3]!.path, join(dir, 'token'), 'absolute path')
   t.notOk(JSON.stringify(loaded).includes('new-secret'), 'no secret in JSON')
 })
