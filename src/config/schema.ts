@@ -1,43 +1,15 @@
 import { z } from 'zod'
+import { fileRef, guid, name, port, secretRefSchema, url } from './schema-common.js'
+import { graphSchema } from './schema-graph.js'
+import { redisSchema } from './schema-redis.js'
+import { limitsSchema } from './schema-limits.js'
+import { oauthSchema } from './schema-oauth.js'
+import { onboardingSchema } from './schema-onboarding.js'
+import { fleetSchema } from './schema-fleet.js'
 
-/** The only declaration of the config's shape; every config type is derived from it. */
+/** The only declaration of the config's shape; every config type is derived from it (sections in schema-*.ts). */
 
-const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID')
-const port = z.number().int().min(0).max(65535)
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
-const LOOPBACK = new Set(['localhost', '[::1]'])
-/**
- * An absolute URL of one of `protocols`, one problem at most. Never with user info: a password there
- * would be shown wherever the URL is (logs, /admin/regions, pages); `userinfo: 'checked'` leaves that to
- * a section with its own message (redis). `upstream`: it carries bearer tokens, so plain http only to a
- * loopback host (a local TLS-originating sidecar, tests).
- */
-const url = (protocols: string[], opts: { userinfo?: 'checked', upstream?: boolean } = {}) => z.string().superRefine((value, ctx) => {
-  const problem = urlProblem(value, protocols, opts)
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
-})
-
-function urlProblem (value: string, protocols: string[], opts: { userinfo?: 'checked', upstream?: boolean }): string | undefined {
-  let parsed: URL
-  try { parsed = new URL(value) } catch { parsed = new URL('invalid:') }
-  if (!protocols.includes(parsed.protocol)) return `must be an absolute ${protocols.join(' or ')} URL`
-  if (opts.userinfo === undefined && (parsed.username !== '' || parsed.password !== '')) {
-    return 'must not contain a user name or password (secrets go in {fromEnv} or {fromFile})'
-  }
-  const loopback = LOOPBACK.has(parsed.hostname.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(parsed.hostname)
-  if (opts.upstream === true && parsed.protocol === 'http:' && !loopback) {
-    return 'must be https (it carries bearer tokens); http only to a loopback host (127.0.0.1, ::1, localhost)'
-  }
-  return undefined
-}
-
-/** Secrets are references only, so a config file can be committed and shown without leaking anything. */
-export const secretRefSchema = z.union([
-  z.strictObject({ fromEnv: z.string().min(1) }),
-  z.strictObject({ fromFile: z.string().min(1) })
-], { error: 'must be {fromEnv: NAME} or {fromFile: PATH}; secrets are never written inline' })
-
-const fileRef = z.string().min(1)
+export { secretRefSchema } from './schema-common.js'
 
 const serverSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
@@ -179,121 +151,6 @@ const extraRouteSchema = z.strictObject({
   rateClass: z.string().default('default'),
   /** state-changing routes are audited; defaults to true for everything but GET */
   writes: z.boolean().optional()
-})
-
-/** The Microsoft Graph security API (src/graph); host and token resource follow `cloud` unless set. */
-const graphSchema = z.strictObject({
-  /** Graph service root override (a private endpoint, tests); default from `cloud` */
-  url: url(['https:', 'http:'], { upstream: true }).optional(),
-  /** token resource override; the scope sent is `${resource}/.default` */
-  resource: url(['https:']).optional()
-})
-
-const hostPort = z.string().regex(/^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):\d{1,5}$/, "must be 'host:port'")
-
-/** Shared state for replicas; without it tokens and budgets live in each process (the default). */
-const redisSchema = z.strictObject({
-  /** one Redis node: redis:// or rediss://, without credentials (use `username` and `password`) */
-  url: url(['redis:', 'rediss:'], { userinfo: 'checked' }).optional(),
-  /** a Sentinel-managed primary: the sentinels to ask and the primary's name (`sentinel monitor <name>`) */
-  sentinel: z.strictObject({
-    nodes: z.array(hostPort).min(1).max(16),
-    primaryName: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore'),
-    /** when the sentinels themselves require AUTH (their own requirepass / ACL user) */
-    username: z.string().min(1).max(128).optional(),
-    password: secretRefSchema.optional()
-  }).optional(),
-  /** Redis Cluster: a few seed nodes; the rest of the cluster is discovered from them */
-  cluster: z.strictObject({ nodes: z.array(hostPort).min(1).max(64) }).optional(),
-  /** TLS to the sentinels' and cluster's nodes (a url says it with rediss://); CA from trust.caFile */
-  tls: z.boolean().optional(),
-  /** ACL user (Redis 6+); without it, `password` is the default user's */
-  username: z.string().min(1).max(128).optional(),
-  /** key material (at least 32 characters) for AES-256-GCM encryption of tokens at rest; required */
-  tokenKey: secretRefSchema.optional(),
-  password: secretRefSchema.optional(),
-  /** prefix of every key, so one Redis can serve several gateways */
-  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,32}$/, 'must be 1-32 letters, digits or : _ . -').default('dgw:'),
-  /** a Redis call slower than this is abandoned and served from local state */
-  commandTimeoutMs: z.number().int().positive().max(10_000).default(500),
-  connectTimeoutMs: z.number().int().positive().max(60_000).default(2000),
-  /** mean wait (jittered ±50%) between PINGs while a failed Redis is skipped; the first answer resumes sharing */
-  probeIntervalMs: z.number().int().min(10).max(60_000).default(1000)
-})
-
-const classLimitSchema = z.strictObject({
-  perMinute: z.number().int().positive().nullable().optional(),
-  perHour: z.number().int().positive().nullable().optional()
-})
-
-const shareSchema = z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1')
-
-/** Rate budgets per (tenant, rate class), enforced before Defender's own throttling. */
-const limitsSchema = z.strictObject({
-  /** how long a request may wait for a slot before 429 RateLimited */
-  maxWaitMs: z.number().int().min(0).max(60_000).default(2000),
-  /** tenants whose budgets are kept in memory (least recently used are forgotten) */
-  maxTenants: z.number().int().positive().default(50_000),
-  /** client name → largest fraction of a tenant's budget that client may use */
-  clientShares: z.record(name, shareSchema).default({}),
-  /** share of clients not listed in clientShares (1 = no cap of their own) */
-  defaultClientShare: shareSchema.default(1),
-  /** fraction of each budget one replica uses while Redis is down (1 / replicas is strictly safe) */
-  fallbackShare: shareSchema.default(1),
-  /** per rate class overrides of the catalogue's limits (null = none) */
-  classes: z.record(z.string(), classLimitSchema).default({})
-})
-
-/** The OAuth2 token endpoint for unmodified Defender clients (src/token-endpoint); absent = off. */
-const oauthSchema = z.strictObject({
-  /** HS256 key material (at least 32 characters), the same on every replica */
-  signingKey: secretRefSchema,
-  /** older signing keys still accepted for verification during a rotation */
-  previousKeys: z.array(secretRefSchema).max(4).default([]),
-  tokenLifetimeSeconds: z.number().int().min(60).max(86_400).default(3599),
-  /** `iss` of issued tokens; default `defender-gateway` */
-  issuer: z.string().min(1).max(256).default('defender-gateway'),
-  /** failed client authentications per client id and per source address before 429 */
-  maxFailures: z.number().int().min(1).max(1000).default(10),
-  /** the window those failures are counted in (and the longest Retry-After) */
-  failureWindowSeconds: z.number().int().min(1).max(86_400).default(300),
-  /** token requests served at once (per process); more are answered 429 temporarily_unavailable */
-  maxInFlight: z.number().int().min(1).max(10_000).default(64)
-})
-
-/** The customer onboarding pages on the public listener (src/pages/onboarding); absent = off. */
-const onboardingSchema = z.strictObject({
-  /** HMAC key material (at least 32 characters) for onboarding links and consent `state`; the same on every replica */
-  signingKey: secretRefSchema,
-  /** how long a link sent to a customer's admin keeps working */
-  linkLifetimeDays: z.number().int().min(1).max(365).default(30),
-  /** how long an admin has from the onboarding page to coming back from Microsoft's consent page */
-  stateLifetimeMinutes: z.number().int().min(1).max(120).default(30),
-  /** the redirect URI registered on the app; default `<server.publicUrl or the listener's address>/onboarding/callback` */
-  redirectUri: url(['https:', 'http:']).optional()
-})
-
-/** Fleet reads (src/fleet): one paged call across every tenant a client may read. */
-const fleetSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** tenants read at once by one fleet page */
-  concurrency: z.number().int().min(1).max(64).default(8),
-  /** tenants a cursor carries in progress at most (its size bound; see README) */
-  maxTenantsInProgress: z.number().int().min(1).max(48).default(32),
-  /** a page answers with what it has after this long; tenants still reading are retried on the next page */
-  pageTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
-  /** one tenant's page is read whole before it is passed on (memory: concurrency x this) */
-  maxTenantPageBytes: z.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
-  /** tenant pages read at once by all fleet pages of the process together (memory: this x maxTenantPageBytes x ~4) */
-  maxTenantReads: z.number().int().min(1).max(1024).default(16),
-  /** transient failures of one tenant in one iteration before it is reported as given up and dropped */
-  maxTenantFailures: z.number().int().min(1).max(100).default(3),
-  /** fleet pages one client may have open at once (per process) */
-  maxPagesPerClient: z.number().int().min(1).max(1000).default(4),
-  /** a cursor older than this is refused (400); the connector starts over */
-  cursorMaxAgeSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400),
-  /** HMAC key for cursors, the same on every replica; absent: a random key per process */
-  cursorKey: secretRefSchema.optional()
 })
 
 export const configSchema = z.strictObject({
