@@ -1,33 +1,16 @@
 import t from 'tap'
-import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { childEnv } from '../child-env.js'
-import { killTracked, spawnTracked } from '../processes.js'
+import { runToEnd, type Finished } from '../shell.js'
 
 // The CLI as a newcomer runs it right after `npm ci`: through the npm script, with no build step.
 t.setTimeout(300_000)
 
-interface Run { code: number | null, out: string, err: string }
-
-async function run (command: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  // No GATEWAY_* from the test's own environment: each case says what it sets.
-  const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('GATEWAY_')))
-  const child = spawnTracked(command, args, { env: { ...base, ...env }, group: true })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString() })
-  const [code] = await once(child, 'exit') as [number | null]
-  await killTracked(child)
-  return { code, out, err }
-}
-
 /** `npm run -s cli -- ARGS`, exactly as the README says. */
-const npmCli = async (args: readonly string[], env?: Record<string, string>): Promise<Run> => await run('npm', ['run', '-s', 'cli', '--', ...args], env)
+const npmCli = async (args: readonly string[], env?: Record<string, string>): Promise<Finished> => await runToEnd('npm', ['run', '-s', 'cli', '--', ...args], env)
 /** What that script runs, without npm's own start-up (for the cases that are not about the script). */
-const cli = async (args: readonly string[], env?: Record<string, string>): Promise<Run> => await run(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], env)
+const cli = async (args: readonly string[], env?: Record<string, string>): Promise<Finished> => await runToEnd(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], env)
 
 const EXAMPLE = 'config/gateway.yaml'
 const EXAMPLE_ENV = { GATEWAY_CLIENT_SECRET: 'not-a-real-secret', GATEWAY_ADMIN_TOKEN: 'not-a-real-token' }

@@ -3,28 +3,15 @@ import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { childEnv } from '../child-env.js'
 import { killTracked, spawnTracked, waitForOutput } from '../processes.js'
+import { bash, type Finished } from '../shell.js'
 
 // Runs `npm run demo`'s script as a user would, runs every curl and CLI line it prints exactly as
 // printed (with bash, real curl against its HTTPS listener and its CA), then Ctrl-C.
 t.setTimeout(300_000)
 
-interface Shell { code: number | null, out: string, err: string }
-
-async function bash (line: string): Promise<Shell> {
-  const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('GATEWAY_')))
-  const child = spawnTracked('bash', ['-c', line], { env: base, group: true })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString() })
-  const [code] = await once(child, 'exit') as [number | null]
-  await killTracked(child)
-  return { code, out, err }
-}
-
 /** The same line with curl also printing the status on a last line of its own. */
 const withStatus = (line: string): string => line.replace('curl -s ', "curl -s -w '\\n%{http_code}' ")
-const statusOf = (res: Shell): string => res.out.trimEnd().split('\n').at(-1) ?? ''
+const statusOf = (res: Finished): string => res.out.trimEnd().split('\n').at(-1) ?? ''
 const expected = (line: string): string => /# (\d{3})/.exec(line)?.[1] ?? '200'
 
 t.test('the demo prints working curl and CLI lines and stops cleanly on Ctrl-C', async (t) => {
@@ -79,7 +66,7 @@ t.test('the demo prints working curl and CLI lines and stops cleanly on Ctrl-C',
 
   const cli = lines.filter((l) => l.startsWith('npm run -s cli'))
   t.equal(cli.length, 5, 'five CLI lines')
-  const ran = new Map<string, Shell>()
+  const ran = new Map<string, Finished>()
   for (const line of cli) {
     const res = await bash(line)
     ran.set(line.split('   #')[0]!.split(' --config')[0]!, res)

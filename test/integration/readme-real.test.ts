@@ -1,9 +1,7 @@
 import t from 'tap'
-import { once } from 'node:events'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { childEnv } from '../child-env.js'
-import { killTracked, spawnTracked } from '../processes.js'
+import { bash } from '../shell.js'
 
 // README "Running it for real", followed verbatim with the example config as far as a test can: every
 // command of its shell block and every `npm run -s cli` it quotes, except those that need what a test
@@ -37,14 +35,7 @@ t.test('its commands work as written with the example config', async (t) => {
   // One shell, as a reader pastes the block: the exports carry over to the lines after them.
   const appSecret = `test-app-secret-${Date.now()}`
   const script = ['set -eo pipefail', ...run.flatMap((line, i) => [`echo "@@@ ${i}"`, line.replace("'<the app secret from step 3>'", `'${appSecret}'`)])].join('\n')
-  const base = Object.fromEntries(Object.entries(childEnv()).filter(([k]) => !k.startsWith('GATEWAY_')))
-  const child = spawnTracked('bash', ['-c', script], { env: base, group: true })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString() })
-  const [code] = await once(child, 'exit') as [number | null]
-  await killTracked(child)
+  const { code, out, err } = await bash(script)
   t.equal(code, 0, `every line exits 0 (${err.trim()})`)
   const outputs = new Map(out.split(/^@@@ (\d+)\n/m).slice(1).reduce<Array<[string, string]>>((pairs, part, i, all) => i % 2 === 0 ? [...pairs, [run[Number(part)] as string, all[i + 1] ?? '']] : pairs, []))
   t.equal(outputs.size, run.length, 'each line ran')
