@@ -1,3 +1,4 @@
+import type { Test } from 'tap'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -130,4 +131,36 @@ export function beyondBudget (sim: SimWorld, tenant: string, budget = BUDGET): n
     most = Math.max(most, i - j + 1)
   }
   return Math.max(0, most - budget)
+}
+
+/** What a failover under load cost, for each test's own checks and its comment. */
+export interface FailoverCost {
+  readonly result: LoadResult
+  /** token requests per tenant during the failover */
+  readonly tokens: readonly number[]
+  /** calls beyond the budget per tenant (beyondBudget) */
+  readonly beyond: readonly number[]
+  /** defender_gateway_redis_failovers_total and ..._fallback_seconds_total per replica */
+  readonly failovers: readonly number[]
+  readonly fallbackSeconds: readonly number[]
+}
+
+/**
+ * The end of a failover under load, once every replica is back on Redis: the load runs on until every
+ * tenant's budget is spent; then no request failed, at most one token request per tenant, and calls
+ * beyond the budget are bounded by the replicas' fallback shares.
+ */
+export async function finishFailoverLoad (t: Test, world: FailoverWorld, load: ReturnType<typeof runLoad>, tenants: readonly string[]): Promise<FailoverCost> {
+  const recovered = load.sent()
+  // On until every tenant's budget is spent, so what got through in that minute is all counted.
+  t.ok(await until(() => load.sent() >= recovered + 30 && load.limited() >= 3 * 5), 'load continues on the new primary until the budgets are spent')
+  const result = await load.stop()
+  t.same(result.failed, [], 'no failed request')
+  const tokens = tenants.map((tenant) => world.sim.entra.tokenRequests(tenant) - 1)
+  t.ok(tokens.every((n) => n <= 1), 'at most one token request per tenant during the failover')
+  const beyond = tenants.map((tenant) => beyondBudget(world.sim, tenant))
+  t.ok(beyond.every((n) => n <= Math.ceil(3 * FALLBACK_SHARE * BUDGET)), 'calls beyond the budget bounded by the replicas\' fallback shares')
+  const failovers = await Promise.all([0, 1, 2].map(async (i) => await world.metric(i, 'defender_gateway_redis_failovers_total')))
+  const fallbackSeconds = await Promise.all([0, 1, 2].map(async (i) => await world.metric(i, 'defender_gateway_redis_fallback_seconds_total')))
+  return { result, tokens, beyond, failovers, fallbackSeconds }
 }

@@ -5,7 +5,7 @@ import { budgetKeys, tokenKeys } from '../../src/redis/keys.js'
 import { createRedisTokenStore } from '../../src/redis/token-store.js'
 import { connect, until } from '../redis-clients.js'
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js'
-import { BUDGET, FALLBACK_SHARE, beyondBudget, runLoad, startFailoverWorld } from '../redis-failover-world.js'
+import { finishFailoverLoad, runLoad, startFailoverWorld } from '../redis-failover-world.js'
 
 /**
  * Issue 19 on a real Redis Cluster (3 primaries, a replica each): every multi-key operation keeps its
@@ -88,20 +88,9 @@ t.test('Redis Cluster', async (t) => {
     t.ok(await world.allShared(), 'every replica back on Redis')
     const now = [...addresses.filter((a) => a !== victim.address), successor.address].sort().join()
     for (let i = 0; i < 3; i++) t.ok(await until(async () => (await world.primaries(i)).join() === now), `replica ${i} names the new primaries`)
-    const recovered = load.sent()
-    // On until every tenant's budget is spent, so what got through in that minute is all counted.
-    t.ok(await until(() => load.sent() >= recovered + 30 && load.limited() >= 3 * 5), 'load continues on the new primary until the budgets are spent')
-    const result = await load.stop()
-
-    t.same(result.failed, [], 'no failed request')
-    const tokens = LOAD.map((tenant) => sim.entra.tokenRequests(tenant) - 1)
-    t.ok(tokens.every((n) => n <= 1), 'at most one token request per tenant during the failover')
-    const beyond = LOAD.map((tenant) => beyondBudget(sim, tenant))
-    t.ok(beyond.every((n) => n <= Math.ceil(3 * FALLBACK_SHARE * BUDGET)), 'calls beyond the budget bounded by the replicas\' fallback shares')
-    const failovers = await Promise.all([0, 1, 2].map(async (i) => await world.metric(i, 'defender_gateway_redis_failovers_total')))
+    const { result, tokens, beyond, failovers, fallbackSeconds } = await finishFailoverLoad(t, world, load, LOAD)
     // At least once: a slot map read from a node that has not yet heard of the promotion can count it again.
     t.ok(failovers.every((n) => n >= 1), `each replica counted the failover (${failovers.join('/')})`)
-    const fallbackSeconds = await Promise.all([0, 1, 2].map(async (i) => await world.metric(i, 'defender_gateway_redis_fallback_seconds_total')))
     t.comment(`cluster failover: ${result.sent} requests (${result.ok} ok, ${result.limited} rate limited, ${result.failed.length} failed); ` +
       `token requests during it per tenant ${tokens.join('/')}; beyond the budget per tenant ${beyond.join('/')}; ` +
       `seconds in fallback per replica ${fallbackSeconds.map((s) => s.toFixed(2)).join('/')}; failovers counted ${failovers.join('/')}`)

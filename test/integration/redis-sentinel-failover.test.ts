@@ -2,7 +2,7 @@ import t from 'tap'
 import { call } from '../helper.js'
 import { promtool } from '../promtool.js'
 import { until } from '../redis-clients.js'
-import { BUDGET, FALLBACK_SHARE, beyondBudget, runLoad, startFailoverWorld } from '../redis-failover-world.js'
+import { finishFailoverLoad, runLoad, startFailoverWorld } from '../redis-failover-world.js'
 import { PRIMARY_NAME, startSentinels } from '../redis-sentinel.js'
 
 /**
@@ -38,19 +38,8 @@ t.test('Sentinel primary killed under load', async (t) => {
   for (let i = 0; i < 3; i++) {
     t.ok(await until(async () => (await world.primaries(i)).join() === redis.replica.address), `replica ${i} names the new primary`)
   }
-  const recovered = load.sent()
-  // On until every tenant's budget is spent, so what got through in that minute is all counted.
-  t.ok(await until(() => load.sent() >= recovered + 30 && load.limited() >= 3 * 5), 'load continues on the new primary until the budgets are spent')
-  const result = await load.stop()
-
-  t.same(result.failed, [], 'no failed request')
-  const tokens = LOAD.map((tenant) => sim.entra.tokenRequests(tenant) - 1)
-  t.ok(tokens.every((n) => n <= 1), 'at most one token request per tenant during the failover')
-  const beyond = LOAD.map((tenant) => beyondBudget(sim, tenant))
-  t.ok(beyond.every((n) => n <= Math.ceil(3 * FALLBACK_SHARE * BUDGET)), 'calls beyond the budget bounded by the replicas\' fallback shares')
-  const failovers = await Promise.all([0, 1, 2].map(async (i) => await world.metric(i, 'defender_gateway_redis_failovers_total')))
+  const { result, tokens, beyond, failovers, fallbackSeconds } = await finishFailoverLoad(t, world, load, LOAD)
   t.same(failovers, [1, 1, 1], 'each replica counted the failover once')
-  const fallbackSeconds = await Promise.all([0, 1, 2].map(async (i) => await world.metric(i, 'defender_gateway_redis_fallback_seconds_total')))
   t.comment(`sentinel failover: ${result.sent} requests (${result.ok} ok, ${result.limited} rate limited, ${result.failed.length} failed); ` +
     `token requests during it per tenant ${tokens.join('/')}; beyond the budget per tenant ${beyond.join('/')}; ` +
     `seconds in fallback per replica ${fallbackSeconds.map((s) => s.toFixed(2)).join('/')}`)
