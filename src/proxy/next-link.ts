@@ -26,6 +26,8 @@ const QUOTE = 0x22
 const AT = 0x40
 /** whitespace looked through before a member; beyond it the comma before it is not taken along */
 const WS_MAX = 64
+/** chunk bytes joined to the carry to look for a key across the seam: a key's length after the whitespace a member may have */
+const SEAM = WS_MAX + KEY_MAX + 2
 const COMMA = 0x2c
 const OPEN_BRACE = 0x7b
 
@@ -78,9 +80,17 @@ export class NextLinkScanner {
   }
 
   #search (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
-    const buf = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk])
-    // The carry was searched already, except for a key that may begin in its last bytes.
-    let from = Math.max(0, this.#carry.length - (KEY_MAX - 1))
+    const carry = this.#carry
+    let buf = chunk
+    let from = 0
+    if (carry.length > 0 && (chunk.length <= SEAM || this.#keyAtSeam(carry, chunk))) {
+      buf = Buffer.concat([carry, chunk])
+      // The carry was searched already, except for a key that may begin in its last bytes.
+      from = Math.max(0, carry.length - (KEY_MAX - 1))
+    } else if (carry.length > 0) {
+      // No key at the seam: the carry goes out as it is, and the chunk is searched without a copy of it.
+      emit(carry)
+    }
     /** bytes before `pos` are emitted or held by a member */
     let pos = 0
     this.#carry = EMPTY
@@ -108,6 +118,13 @@ export class NextLinkScanner {
       pos = key.end + step.used
       from = pos
     }
+  }
+
+  /** Does a key end within the carry and the chunk's first bytes (where a member could take the carry along)? */
+  #keyAtSeam (carry: Buffer, chunk: Buffer): boolean {
+    const seam = Buffer.concat([carry, chunk.subarray(0, SEAM)])
+    this.work.bytes += seam.length
+    return findKey(seam, Math.max(0, carry.length - (KEY_MAX - 1)), 0) !== undefined
   }
 }
 
