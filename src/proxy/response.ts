@@ -137,8 +137,12 @@ function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { commi
       reply.send(Buffer.concat(early, held))
       return
     }
+    // The held chunks go back in front of the rest, and the stream itself is sent: no wrapping stage
+    // (an async generator cost several promises and objects per chunk on big answers).
     out.pause()
-    reply.send(Readable.from(replay(early, out), { objectMode: false }))
+    for (let i = early.length - 1; i >= 0; i--) out.unshift(early[i])
+    early.length = 0
+    reply.send(out)
   }
   const collect = (chunk: Buffer): void => {
     early.push(chunk)
@@ -149,12 +153,6 @@ function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { commi
   out.on('data', collect)
   out.once('end', ended)
   reply.raw.once('close', abandon)
-}
-
-async function * replay (early: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
-  yield * early
-  early.length = 0
-  for await (const chunk of rest) yield chunk as Buffer
 }
 
 /** A stream that failed: counted when the gateway refused it; a 502 while nothing was sent yet. */
