@@ -94,8 +94,9 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
     sendOnceCommitted(reply, out, sending, 1)
     return
   }
-  const guard = new InflateGuard(options.inflate, (inflated) => options.metrics.inflatedBytes.inc(inflated))
-  const stages = [body, guard.counter, codec.decode(), guard, ...inner, codec.encode()]
+  const decoder = codec.decode() as Transform & { readonly bytesWritten: number }
+  const guard = new InflateGuard(options.inflate, decoder, (inflated) => options.metrics.inflatedBytes.inc(inflated))
+  const stages = [body, decoder, guard, ...inner, codec.encode()]
   const sending = { committed: false }
   // pipeline destroys every stage when one fails or the caller goes away, which aborts the upstream.
   const out = pipeline(stages as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, sending)) as unknown as Readable
