@@ -3,6 +3,7 @@ import { HostileAnswer } from './next-link-member.js'
 const ESCAPE = Buffer.from('\\u')
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
+const U = 0x75
 const COLON = 0x3a
 /** longest raw key that can decode to `@odata.deltaLink` (17 characters, each at most `\uXXXX`) */
 const KEY_MAX = 17 * 6
@@ -25,6 +26,7 @@ export class EscapedKeyCheck {
   constructor (private readonly work: { bytes: number } = { bytes: 0 }) {}
 
   check (chunk: Buffer, final: boolean): void {
+    if (this.#skipped(chunk)) return
     const buf = this.#tail.length === 0 ? chunk : Buffer.concat([this.#tail, chunk])
     let at = buf.indexOf(ESCAPE, this.#from)
     let pending = -1
@@ -41,6 +43,21 @@ export class EscapedKeyCheck {
     const keepFrom = Math.max(0, next - KEY_MAX)
     this.#tail = buf.subarray(keepFrom)
     this.#from = next - keepFrom
+  }
+
+  /**
+   * The common case, without joining tail and chunk (a copy of every chunk): nothing pending in the tail,
+   * no `\u` in the chunk nor across the seam. Only the chunk's last bytes become the tail.
+   */
+  #skipped (chunk: Buffer): boolean {
+    const tail = this.#tail
+    if (tail.length === 0 || chunk.length <= KEY_MAX || this.#from !== tail.length - 1) return false
+    if (tail[tail.length - 1] === BACKSLASH && chunk[0] === U) return false
+    if (chunk.indexOf(ESCAPE) !== -1) return false
+    this.work.bytes += 1 + chunk.length
+    this.#tail = chunk.subarray(chunk.length - 1 - KEY_MAX)
+    this.#from = KEY_MAX
+    return true
   }
 }
 

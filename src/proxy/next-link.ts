@@ -8,18 +8,26 @@ export { HostileAnswer, type LinkRewriter } from './next-link-member.js'
 export interface ScanWork { bytes: number }
 
 /**
- * The end of every link key, lower-cased: `"@odata.nextLink"`, `"@odata.deltaLink"` (a delta query's
+ * The ends of every link key, lower-cased: `"@odata.nextLink"`, `"@odata.deltaLink"` (a delta query's
  * next round, which a client follows just the same) and OData v4.0's forms without `@`, in any ASCII
- * case (PowerShell and Newtonsoft match property names case-insensitively). The scanner searches an
- * ASCII-lower-cased copy of its input for them and then checks the `"` or `"@` before.
+ * case (PowerShell and Newtonsoft match property names case-insensitively). The scanner finds each `.`
+ * with a native search and compares the bytes around it, ASCII case folded, in place: no copy of the
+ * input is made per chunk (a lower-cased string per chunk was most of the gateway's heap churn on big
+ * answers). It then checks the `"` or `"@` before.
  */
-const KEY_TAIL = /odata\.(?:next|delta)link"/g
+const ODATA = Buffer.from('odata')
+const TAILS = [Buffer.from('nextlink"'), Buffer.from('deltalink"')]
+const DOT = 0x2e
+/** shared, so that resetting the carry per chunk allocates nothing */
+const EMPTY = Buffer.alloc(0)
 /** the longest key, `"@odata.deltaLink"` */
 const KEY_MAX = 'odata.deltalink"'.length + 2
 const QUOTE = 0x22
 const AT = 0x40
 /** whitespace looked through before a member; beyond it the comma before it is not taken along */
 const WS_MAX = 64
+/** chunk bytes joined to the carry to look for a key across the seam: a key's length after the whitespace a member may have */
+const SEAM = WS_MAX + KEY_MAX + 2
 const COMMA = 0x2c
 const OPEN_BRACE = 0x7b
 
@@ -34,7 +42,7 @@ const OPEN_BRACE = 0x7b
  * encodings, and the scanner reads only UTF-8.
  */
 export class NextLinkScanner {
-  #carry: Buffer = Buffer.alloc(0)
+  #carry: Buffer = EMPTY
   #member: NextLinkMember | undefined
   readonly #escaped: EscapedKeyCheck
   /** the body's first two bytes, for the UTF-16/32 sniff; -1 until seen */
@@ -72,16 +80,22 @@ export class NextLinkScanner {
   }
 
   #search (chunk: Buffer, emit: (b: Buffer) => void, final: boolean): void {
-    const buf = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk])
-    // One lower-cased copy per write (latin1 keeps one character per byte), searched from `from` on.
-    const lower = asciiLower(buf)
-    // The carry was searched already, except for a key that may begin in its last bytes.
-    let from = Math.max(0, this.#carry.length - (KEY_MAX - 1))
+    const carry = this.#carry
+    let buf = chunk
+    let from = 0
+    if (carry.length > 0 && (chunk.length <= SEAM || this.#keyAtSeam(carry, chunk))) {
+      buf = Buffer.concat([carry, chunk])
+      // The carry was searched already, except for a key that may begin in its last bytes.
+      from = Math.max(0, carry.length - (KEY_MAX - 1))
+    } else if (carry.length > 0) {
+      // No key at the seam: the carry goes out as it is, and the chunk is searched without a copy of it.
+      emit(carry)
+    }
     /** bytes before `pos` are emitted or held by a member */
     let pos = 0
-    this.#carry = Buffer.alloc(0)
+    this.#carry = EMPTY
     for (;;) {
-      const key = findKey(buf, lower, from, pos)
+      const key = findKey(buf, from, pos)
       this.work.bytes += (key === undefined ? buf.length : key.end) - from
       if (key === undefined) {
         // Keep a tail that could start a split key, or a separator a removal would take with it.
@@ -105,23 +119,42 @@ export class NextLinkScanner {
       from = pos
     }
   }
-}
 
-function asciiLower (buf: Buffer): string {
-  return buf.toString('latin1').toLowerCase()
+  /** Does a key end within the carry and the chunk's first bytes (where a member could take the carry along)? */
+  #keyAtSeam (carry: Buffer, chunk: Buffer): boolean {
+    const seam = Buffer.concat([carry, chunk.subarray(0, SEAM)])
+    this.work.bytes += seam.length
+    return findKey(seam, Math.max(0, carry.length - (KEY_MAX - 1)), 0) !== undefined
+  }
 }
 
 /** The next link key at or after `from` that begins at or after `pos`: its opening quote and its end. */
-function findKey (buf: Buffer, lower: string, from: number, pos: number): { at: number, end: number } | undefined {
-  KEY_TAIL.lastIndex = from
-  for (let m = KEY_TAIL.exec(lower); m !== null; m = KEY_TAIL.exec(lower)) {
-    const p = m.index
-    const end = p + m[0].length
+function findKey (buf: Buffer, from: number, pos: number): { at: number, end: number } | undefined {
+  for (let dot = buf.indexOf(DOT, from + ODATA.length); dot !== -1; dot = buf.indexOf(DOT, dot + 1)) {
+    const end = keyTailEnd(buf, dot)
+    if (end === -1) continue
+    const p = dot - ODATA.length
     if (p - 1 >= pos && buf[p - 1] === QUOTE) return { at: p - 1, end }
     if (p - 2 >= pos && buf[p - 1] === AT && buf[p - 2] === QUOTE) return { at: p - 2, end }
-    KEY_TAIL.lastIndex = p + 1
   }
   return undefined
+}
+
+/** The end of `odata.nextlink"` or `odata.deltalink"` (ASCII case folded) around the `.` at `dot`; -1 if none. */
+function keyTailEnd (buf: Buffer, dot: number): number {
+  if (!equalsFolded(buf, dot - ODATA.length, ODATA)) return -1
+  for (const tail of TAILS) if (equalsFolded(buf, dot + 1, tail)) return dot + 1 + tail.length
+  return -1
+}
+
+/** Do the bytes at `at` spell `word` (lower case) with ASCII letters in any case? */
+function equalsFolded (buf: Buffer, at: number, word: Buffer): boolean {
+  if (at < 0 || at + word.length > buf.length) return false
+  for (let i = 0; i < word.length; i++) {
+    const c = buf[at + i] as number
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== word[i]) return false
+  }
+  return true
 }
 
 /** Where the held member begins: at a preceding comma (so a removal can take it along) or at the key. */
@@ -182,7 +215,7 @@ export class NextLinkTransform extends Transform {
 
   override _flush (done: TransformCallback): void {
     try {
-      this.#scanner.write(Buffer.alloc(0), this.#emit, true)
+      this.#scanner.write(EMPTY, this.#emit, true)
     } catch (err) {
       this.#pending.length = 0
       done(err as Error)

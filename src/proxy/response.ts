@@ -94,8 +94,9 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
     sendOnceCommitted(reply, out, sending, 1)
     return
   }
-  const guard = new InflateGuard(options.inflate, (inflated) => options.metrics.inflatedBytes.inc(inflated))
-  const stages = [body, guard.counter, codec.decode(), guard, ...inner, codec.encode()]
+  const decoder = codec.decode() as Transform & { readonly bytesWritten: number }
+  const guard = new InflateGuard(options.inflate, decoder, (inflated) => options.metrics.inflatedBytes.inc(inflated))
+  const stages = [body, decoder, guard, ...inner, codec.encode()]
   const sending = { committed: false }
   // pipeline destroys every stage when one fails or the caller goes away, which aborts the upstream.
   const out = pipeline(stages as [Readable, ...Transform[]], streamFailed(request, reply, options.metrics, sending)) as unknown as Readable
@@ -137,8 +138,12 @@ function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { commi
       reply.send(Buffer.concat(early, held))
       return
     }
+    // The held chunks go back in front of the rest, and the stream itself is sent: no wrapping stage
+    // (an async generator cost several promises and objects per chunk on big answers).
     out.pause()
-    reply.send(Readable.from(replay(early, out), { objectMode: false }))
+    for (let i = early.length - 1; i >= 0; i--) out.unshift(early[i])
+    early.length = 0
+    reply.send(out)
   }
   const collect = (chunk: Buffer): void => {
     early.push(chunk)
@@ -149,12 +154,6 @@ function sendOnceCommitted (reply: FastifyReply, out: Readable, sending: { commi
   out.on('data', collect)
   out.once('end', ended)
   reply.raw.once('close', abandon)
-}
-
-async function * replay (early: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
-  yield * early
-  early.length = 0
-  for await (const chunk of rest) yield chunk as Buffer
 }
 
 /** A stream that failed: counted when the gateway refused it; a 502 while nothing was sent yet. */

@@ -235,3 +235,30 @@ t.test('@odata.deltaLink is treated like the nextLink: rewritten on a known host
   t.same(JSON.parse([...spellings][0] as string), { '@odata.deltaLink': GOOD_OUT, v: 1 })
   t.throws(() => rewriteNextLinks(Buffer.from(`{"@odata.\\u0064eltaLink":"${EVIL}"}`), rewrite), { name: 'HostileAnswer', reason: 'next_link_key' }, 'an escaped deltaLink key is refused')
 })
+
+t.test('long bodies in big chunks (the path that searches a chunk without joining the carry to it) give the same bytes at every split', async (t) => {
+  const pad = `"pad":"${'p'.repeat(400)}"`
+  for (const [name, body] of [...placements.map(([n, b]) => [n, b]), ['rewritten', `{"@odata.nextLink":"${GOOD}"}`]] as Array<[string, string]>) {
+    // The member after and before long values, so that each split leaves a carry ahead of a chunk longer than the seam.
+    const long = Buffer.from(`{${pad},"x":${body},${pad},"y":${body}}`)
+    const whole = rewriteNextLinks(long, rewrite).toString()
+    const outs = new Set<string>()
+    for (let i = 0; i <= long.length; i++) outs.add(await through([long.subarray(0, i), long.subarray(i)]))
+    for (let size = 150; size <= 260; size += 11) {
+      const chunks: Buffer[] = []
+      for (let i = 0; i < long.length; i += size) chunks.push(long.subarray(i, i + size))
+      outs.add(await through(chunks))
+    }
+    t.same([...outs], [whole], `${name}: every chunking gives the whole-body bytes`)
+    t.doesNotThrow(() => JSON.parse(whole), `${name}: valid JSON`)
+  }
+})
+
+t.test('a nextLink key spelled with \\u escapes between long values fails the answer at every split', async (t) => {
+  const body = Buffer.from(`{"a":"${'x'.repeat(300)}","@odata.next\\u004cink":"https://evil.example/api","b":"${'y'.repeat(300)}"}`)
+  let refused = 0
+  for (let i = 0; i <= body.length; i++) {
+    await through([body.subarray(0, i), body.subarray(i)]).then(() => {}, (err: Error) => { if (err.name === 'HostileAnswer') refused++ })
+  }
+  t.equal(refused, body.length + 1, 'refused at every split')
+})
