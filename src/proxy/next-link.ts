@@ -1,3 +1,4 @@
+import { reclaimAfter } from './reclaim.js'
 import { Transform, type TransformCallback } from 'node:stream'
 import { EscapedKeyCheck } from './escaped-key.js'
 import { HostileAnswer, NextLinkMember, type LinkRewriter, type MemberStep } from './next-link-member.js'
@@ -210,6 +211,7 @@ export class NextLinkTransform extends Transform {
       return
     }
     this.#release()
+    reclaimAfter(chunk.length)
     done()
   }
 
