@@ -62,6 +62,9 @@ t.test('two worker processes answer on one port; the primary serves none itself'
   const ready = await call(gw.adminUrl, '/readyz')
   t.equal(ready.status, 200)
   t.same(ready.json().workers, { ready: 2, of: 2 })
+  // Readiness comes over IPC, the workers' "listening" lines over their stdout: on a loaded machine the
+  // second line can arrive after /readyz already says 2 of 2.
+  await gw.waitFor(() => new Set(workerPids(gw)).size >= 2, 'both workers logged that they listen')
   const workers = new Set(workerPids(gw))
   t.equal(workers.size, 2, 'two workers listened')
   t.notOk(workers.has(gw.child.pid!), 'neither is the primary')
