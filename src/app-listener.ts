@@ -4,8 +4,9 @@ import type { Logger } from 'pino'
 import type { LoadedConfig } from './config/load.js'
 import type { GatewayMetrics } from './observability/metrics.js'
 import { clientErrorHandler, frameworkErrors, installErrorHandling, refuseConnect } from './pipeline/errors.js'
-import { createRecord } from './pipeline/record.js'
+import { createRecord, REQUEST_ID_FIELD } from './pipeline/record.js'
 import { fleetRewrite } from './fleet/index.js'
+import { LazyRequestLogger } from './observability/request-logger.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -18,7 +19,9 @@ export function createApiListener (loaded: LoadedConfig, logger: Logger, metrics
   const app = Fastify({
     loggerInstance: logger,
     // One access line per request comes from the onResponse hook instead of fastify's two.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_FIELD }),
+    // A request's child logger is built only if it logs (see request-logger.ts).
+    childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent as Logger, bindings, options) as unknown as Logger,
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimitBytes,
     genReqId: (req) => {
@@ -35,7 +38,7 @@ export function createApiListener (loaded: LoadedConfig, logger: Logger, metrics
   app.decorateRequest('gw', null as never)
   installErrorHandling(app, metrics)
   refuseConnect(app.server)
-  app.addHook('onResponse', createRecord(metrics))
+  app.addHook('onResponse', createRecord(metrics, logger))
   // Every answer of this listener carries its request id (design §3), whichever room answers it.
   app.addHook('onRequest', function requestIdHeader (request, reply, done) { reply.header('x-request-id', request.id); done() })
   return app

@@ -1,11 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import { statusClass, type GatewayMetrics } from '../observability/metrics.js'
 
 /**
  * onResponse: one access line per request, an audit line for every state-changing route (allowed or
  * denied), and the request metrics. Labels come from the catalogue, never from the raw path.
+ * The access line goes through the root logger with the request id as its first field: the same line
+ * the request's child logger would write, without building that child (src/observability/request-logger.ts).
  */
-export function createRecord (metrics: GatewayMetrics) {
+/** the field naming the request id on every line a request logs (fastify's requestIdLogLabel too) */
+export const REQUEST_ID_FIELD = 'requestId'
+
+export function createRecord (metrics: GatewayMetrics, logger: Logger) {
   return function record (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
     const state = request.gw ?? {}
     const status = reply.statusCode
@@ -24,6 +30,7 @@ export function createRecord (metrics: GatewayMetrics) {
       metrics.upstreamDuration.observe({ route, region, status_class: cls }, upstreamMs / 1000)
     }
     const line = {
+      requestId: request.id,
       client,
       tenant: state.tenantId,
       route,
@@ -35,7 +42,7 @@ export function createRecord (metrics: GatewayMetrics) {
       error: state.denied,
       ms: Math.round(reply.elapsedTime * 100) / 100
     }
-    request.log.info(line, 'request')
+    logger.info(line, 'request')
     if (state.route?.writes === true) {
       request.log.info({
         audit: true,

@@ -356,3 +356,19 @@ t.test('(e) a nextLink key in another case, or spelled odata.nextLink (OData v4.
   }
   setFault(world, undefined)
 })
+
+t.test('a request that logs a warning and its access line carry the same request id, first after the base fields', async (t) => {
+  // The access line is written by the root logger and a request's child logger is built only when the
+  // request logs (src/observability/request-logger.ts): both must still read as lines of one request.
+  setFault(world, answer('small', `https://evil.example/api/alerts?sig=${MARK}`))
+  const raw = await fetchRaw(world)
+  setFault(world, undefined)
+  const id = raw.headers['x-request-id'] as string
+  const lines = world.rawLogs.filter((line) => line.includes(`"requestId":"${id}"`))
+  const warning = lines.find((line) => line.includes('"msg":"removed an @odata.nextLink'))
+  const access = lines.find((line) => line.endsWith('"msg":"request"}'))
+  t.ok(warning, 'the warning names the request')
+  t.ok(access, 'the access line names the request')
+  for (const line of [warning, access]) t.match(line, /^\{"level":\d+,"time":"[^"]+","service":"defender-gateway","requestId":"/, 'request id right after the base fields')
+  t.equal(lines.length, 2, 'exactly those two lines')
+})
