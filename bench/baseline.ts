@@ -34,9 +34,9 @@ export async function buildBaseline (ref: string, root = process.cwd()): Promise
   // tsc reports on stdout: send it to stderr, which the bench's report does not use
   const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], { cwd: dir, stdio: ['ignore', 2, 2] })
   if (!await succeeded(tsc)) throw fail(`${sha} does not compile with its tsconfig.bench.json (tsc output above; tree in ${BASELINE_DIR})`)
-  await copyFile(join(dir, 'package.json'), join(dir, '.bench/build/package.json'))
   const gatewayScript = join(dir, '.bench/build/bench/gateway-process.js')
-  await access(gatewayScript).catch(() => { throw fail(`${sha} has no bench/gateway-process.ts`) })
+  await access(gatewayScript).catch(() => { throw fail(`${sha} built no .bench/build/bench/gateway-process.js`) })
+  await copyFile(join(dir, 'package.json'), join(dir, '.bench/build/package.json'))
   return { ref, sha, gatewayScript }
 }
 
