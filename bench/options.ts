@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly cpuCount: number
   /** extra node flags for the gateway process (BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof`) */
   readonly gatewayNodeArgs: readonly string[]
+  /** a git ref whose gateway runs beside this one as the `baseline` target (BENCH_BASELINE; bench/baseline.ts) */
+  readonly baseline: string | undefined
   readonly resultsFile: string
   /** tenants for the tenant-scale part after the main part (BENCH_TENANTS); undefined with BENCH_TENANT_SCALE=0 */
   readonly tenantScale: number | undefined
@@ -90,6 +92,7 @@ export function readOptions (env: NodeJS.ProcessEnv = process.env): BenchOptions
     cpus: cpuLayout(env),
     cpuCount: availableParallelism(),
     gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
+    baseline: env.BENCH_BASELINE === '' ? undefined : env.BENCH_BASELINE,
     resultsFile: env.BENCH_RESULTS ?? '.bench/results.json',
     tenantScale: env.BENCH_TENANT_SCALE === '0' ? undefined : intFromEnv(env, 'BENCH_TENANTS', 10_000, 1, 1_000_000)
   }

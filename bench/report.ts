@@ -132,3 +132,26 @@ export function summaryText (s: Summary, peakRssKb: number, idleRssKb: number): 
   lines.push(`gateway RSS: ${fmt(idleRssKb / 1024, 1)} MB idle after start, peak (VmHWM) ${fmt(peakRssKb / 1024, 1)} MB`)
   return lines.join('\n')
 }
+
+/** The baseline (BENCH_BASELINE) as the results JSON keeps it: which commit, and its gateway process's RSS. */
+export interface BaselineResult {
+  readonly ref: string
+  readonly sha: string
+  readonly peakRssKb: number
+  readonly idleRssKb: number
+}
+
+/**
+ * The before/after lines: gateway / baseline req/s and CPU per request (the median of the per-repetition
+ * ratios, then each repetition's), and both processes' peak and idle RSS.
+ */
+export function baselineComparison (s: Summary, baseline: BaselineResult, gateway: { peakRssKb: number, idleRssKb: number }): string {
+  const r = s.ratios.baseline
+  const times = (xs: readonly number[] = []): string => xs.length === 0 ? '-' : xs.map((x) => `×${fmt(x)}`).join(' ')
+  const mb = (kb: number): string => fmt(kb / 1024, 1)
+  return [
+    `gateway vs baseline (${baseline.ref} = ${baseline.sha.slice(0, 7)}): req/s ×${fmt(r?.medianRps)}, CPU µs/req ×${fmt(r?.medianCpuPerReq)}, ` +
+      `peak RSS ${mb(gateway.peakRssKb)} vs ${mb(baseline.peakRssKb)} MB`,
+    `  per repetition: req/s ${times(r?.rps)}; CPU µs/req ${times(r?.cpuPerReq)}; idle RSS ${mb(gateway.idleRssKb)} vs ${mb(baseline.idleRssKb)} MB`
+  ].join('\n')
+}

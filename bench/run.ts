@@ -2,10 +2,11 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
+import { BASELINE_DIR, buildBaseline, type BaselineBuild } from './baseline.js'
 import { measure, problemsOf, type Run } from './measure.js'
 import { readOptions, type BenchOptions } from './options.js'
 import { procAvailable, readProc } from './procstat.js'
-import { fixedRateTable, saturationTable, summarise, summaryText } from './report.js'
+import { baselineComparison, fixedRateTable, saturationTable, summarise, summaryText, type BaselineResult } from './report.js'
 import { runTenantScale } from './scale-step.js'
 import { bigResponseTable, runBigResponse, type BigResponseResult } from './big-response.js'
 import { sibling } from './sibling.js'
@@ -27,6 +28,9 @@ function header (opts: BenchOptions, world: BenchWorld, logFile: string): string
     `  load generator at saturation: ${opts.wrk === undefined ? 'autocannon (wrk not on PATH, or BENCH_LOADGEN=autocannon)' : `wrk (${opts.wrk})`}; at the fixed rate: bench/paced.ts`,
     `  ${opts.cpus.note}`,
     `  targets: ${world.targets.map((t) => t.name).join(', ')}; gateway logs (info) -> ${logFile}`,
+    ...(world.baseline === undefined
+      ? []
+      : [`  baseline: ${world.baseline.ref} = ${world.baseline.sha} (BENCH_BASELINE), compiled in ${BASELINE_DIR}; its gateway gets the gateway's config, log file and CPU`]),
     ...world.notes.map((n) => `  note: ${n}`)
   ]
   if (!procAvailable()) lines.push('  note: /proc is not readable here: CPU and RSS columns are empty')
@@ -63,7 +67,7 @@ async function measureAll (opts: BenchOptions, world: BenchWorld, say: (s: strin
       record(await measure(opts, t, world.upstreamPids, 'saturation', rep, opts.durationSec))
     }
   }
-  const paced = world.targets.filter((t) => t.name === 'direct' || t.name === 'gateway')
+  const paced = world.targets.filter((t) => t.name === 'direct' || t.name === 'baseline' || t.name === 'gateway')
   for (let rep = 1; opts.rate > 0 && rep <= opts.reps; rep++) {
     const order = rep % 2 === 1 ? paced : [...paced].reverse()
     for (const t of order) {
@@ -94,13 +98,25 @@ async function main (): Promise<number> {
   const opts = readOptions()
   const say = (s: string): void => { process.stdout.write(`${s}\n`) }
   const logFile = process.env.BENCH_LOG_FILE ?? '/dev/null'
+  let baseline: BaselineBuild | undefined
+  if (opts.baseline !== undefined) {
+    // before pinning: tsc then has every CPU
+    say(`building the baseline ${opts.baseline} in ${BASELINE_DIR} ...`)
+    try {
+      baseline = await buildBaseline(opts.baseline)
+    } catch (err) {
+      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`)
+      return 1
+    }
+  }
   pinSelf(opts)
-  const world = await startBenchWorld(opts, logFile)
+  const world = await startBenchWorld(opts, logFile, baseline)
   const onSignal = (): void => { world.close().finally(() => process.exit(130)) }
   process.once('SIGINT', onSignal)
   let runs: Run[]
   let metrics: Record<string, number>
   let peakRssKb: number
+  let baselineResult: BaselineResult | undefined
   let bigResponse: BigResponseResult | undefined
   let bigProblem: string | undefined
   try {
@@ -108,6 +124,11 @@ async function main (): Promise<number> {
     runs = await measureAll(opts, world, say)
     metrics = await scrapeMetrics(world.adminUrl)
     peakRssKb = readProc(world.gatewayPid).hwmKb
+    // read with the gateway's, before the parts the baseline has no share in
+    if (world.baseline !== undefined) {
+      const { ref, sha, pid, idleRssKb } = world.baseline
+      baselineResult = { ref, sha, peakRssKb: readProc(pid).hwmKb, idleRssKb }
+    }
     if (process.env.BENCH_BIG_RESPONSE !== '0') {
       say('\nbig response: 32 and 200 MB export pages, plain and gzip, through the gateway and nginx to a caller slower than Defender (BENCH_BIG_RESPONSE=0 skips it) ...')
       bigResponse = await runBigResponse(world, opts).catch((err: Error) => { bigProblem = `big response failed: ${err.message}`; return undefined })
@@ -136,6 +157,7 @@ async function main (): Promise<number> {
   say(fixedRateTable(runs))
   say('')
   say(summaryText(summary, peakRssKb, world.gatewayIdleRssKb))
+  if (baselineResult !== undefined) say(baselineComparison(summary, baselineResult, { peakRssKb, idleRssKb: world.gatewayIdleRssKb }))
   say(`gateway metrics: requests ${metrics.defender_gateway_requests_total ?? '?'}, token cache hits ${metrics.defender_gateway_token_cache_hits_total ?? '?'}, ` +
     `token acquisitions ${metrics.defender_gateway_token_acquisitions_total ?? '?'}, policy denials ${metrics.defender_gateway_policy_denials_total ?? 0}`)
   if (bigResponse !== undefined) {
@@ -151,7 +173,7 @@ async function main (): Promise<number> {
   const valid = problems.length === 0
   say(valid ? 'valid: every request answered 2xx' : `INVALID: requests failed:\n  ${problems.join('\n  ')}`)
   const { cpus: layout, ...settings } = opts
-  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, metrics, bigResponse, tenantScale, tenantRequests, runs }
+  const json = { at: new Date().toISOString(), node: process.version, cpus: opts.cpuCount, layout: layout.note, settings, valid, problems, summary, peakRssKb, idleRssKb: world.gatewayIdleRssKb, baseline: baselineResult, metrics, bigResponse, tenantScale, tenantRequests, runs }
   await mkdir(dirname(opts.resultsFile), { recursive: true })
   await writeFile(opts.resultsFile, JSON.stringify(json, null, 2) + '\n')
   say(`results written to ${opts.resultsFile}`)

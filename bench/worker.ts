@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { relative } from 'node:path'
 import { pinned, type CpuLayout } from './options.js'
 import { sibling } from './sibling.js'
 
@@ -16,16 +17,28 @@ export interface Worker<Ready> {
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 5_000
 
+/** A worker script to run: its file and the node flags it needs (tsx for sources). */
+export interface WorkerScript {
+  readonly file: string
+  readonly execArgv: readonly string[]
+}
+
 /** Starts `bench/<script>` as `node [nodeArgs] <script>` (compiled, or through tsx; pinned when asked), sends `init`, waits for `{type:'ready'}`. */
 export async function startWorker<Ready> (script: string, init: unknown, cpus: CpuLayout, cpu: number | undefined,
   nodeArgs: readonly string[] = []): Promise<Worker<Ready>> {
-  const { file, execArgv } = sibling(script, import.meta.url)
+  return await startWorkerScript(sibling(script, import.meta.url), init, cpus, cpu, nodeArgs)
+}
+
+/** As startWorker, for a script anywhere: the baseline's compiled gateway process (bench/baseline.ts). */
+export async function startWorkerScript<Ready> ({ file, execArgv }: WorkerScript, init: unknown, cpus: CpuLayout, cpu: number | undefined,
+  nodeArgs: readonly string[] = []): Promise<Worker<Ready>> {
   const [command, args] = pinned(cpus, cpu, process.execPath, [...nodeArgs, ...execArgv, file])
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pid = child.pid
-  if (pid === undefined) throw new Error(`could not start ${script}`)
+  const name = relative(process.cwd(), file)
+  if (pid === undefined) throw new Error(`could not start ${name}`)
   try {
-    const ready = await waitReady<Ready>(child, script)
+    const ready = await waitReady<Ready>(child, name)
     return {
       pid,
       ready,

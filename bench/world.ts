@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { get } from 'node:http'
 import { keyHash } from '../src/callers/authenticate.js'
+import type { BaselineBuild } from './baseline.js'
 import type { GatewayInit, GatewayReady, GatewayStats } from './gateway-process.js'
 import { startNginx, startStaticUpstream, type NginxProxy } from './nginx.js'
 import type { BenchOptions } from './options.js'
 import { readProc } from './procstat.js'
 import type { UpstreamInit, UpstreamReady } from './upstream-process.js'
 import { startPeers } from './peers.js'
-import { startWorker, type Worker } from './worker.js'
+import { startWorker, startWorkerScript, type Worker } from './worker.js'
 
 /** Every target, in the order the tables list them. */
-export const TARGET_NAMES = ['direct', 'nginx', 'haproxy', 'bare-node', 'fastify', 'gateway'] as const
+export const TARGET_NAMES = ['direct', 'nginx', 'haproxy', 'bare-node', 'fastify', 'baseline', 'gateway'] as const
 export type TargetName = typeof TARGET_NAMES[number]
 
 /** One thing the load generator is pointed at. */
@@ -41,6 +42,8 @@ export interface BenchWorld {
   gatewayQuery<T> (type: string): Promise<T>
   /** the gateway's RSS once listening, before any request (node + tsx + the app) */
   readonly gatewayIdleRssKb: number
+  /** the baseline's gateway process (BENCH_BASELINE), run like the gateway: its commit, pid and RSS once listening */
+  readonly baseline?: { readonly ref: string, readonly sha: string, readonly pid: number, readonly idleRssKb: number }
   readonly adminUrl: string
   readonly notes: readonly string[]
   close (): Promise<void>
@@ -89,8 +92,8 @@ function gatewayConfig (up: UpstreamReady, loadUpstreamUrl: string, apiKey: stri
   }
 }
 
-/** Starts the simulated upstream and the gateway as child processes, and nginx when installed. */
-export async function startBenchWorld (opts: BenchOptions, logFile: string): Promise<BenchWorld> {
+/** Starts the simulated upstream and the gateway (and the baseline's) as child processes, and nginx when installed. */
+export async function startBenchWorld (opts: BenchOptions, logFile: string, baseline?: BaselineBuild): Promise<BenchWorld> {
   const secret = `bench-secret-${randomBytes(12).toString('hex')}`
   const apiKey = `gk_${randomBytes(24).toString('base64url')}`
   const stops: Array<() => Promise<void>> = []
@@ -113,6 +116,12 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
     const gwInit: GatewayInit = { config: gatewayConfig(up, load.url, apiKey), env: { BENCH_CLIENT_SECRET: secret }, logFile }
     const gateway: Worker<GatewayReady> = await startWorker('./gateway-process.ts', gwInit, opts.cpus, opts.cpus.proxy, opts.gatewayNodeArgs)
     stops.push(gateway.stop)
+    // The same init, CPU and node flags as the gateway: only the code differs.
+    const baselineGateway: Worker<GatewayReady> | undefined = baseline === undefined
+      ? undefined
+      : await startWorkerScript<GatewayReady>({ file: baseline.gatewayScript, execArgv: [] }, gwInit, opts.cpus, opts.cpus.proxy, opts.gatewayNodeArgs)
+        .catch((err: Error) => { throw new Error(`BENCH_BASELINE=${baseline.ref}: its gateway did not start: ${err.message}`) })
+    if (baselineGateway !== undefined) stops.push(baselineGateway.stop)
     const targets: Target[] = [{ name: 'direct', url: load.url + REQUEST_PATH, headers: { authorization: `Bearer ${up.token}` }, proxyPids: () => [] }]
     let nginx: NginxProxy | undefined
     if (opts.nginx === undefined) {
@@ -126,13 +135,15 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
     for (const peer of await startPeers(opts, up, load.url, stops, notes)) {
       targets.push({ name: peer.name, url: peer.url + REQUEST_PATH, headers: {}, proxyPids: peer.pids })
     }
-    targets.push({
-      name: 'gateway',
-      url: `${gateway.ready.url}/tenants/${TENANT}${REQUEST_PATH}`,
+    const gatewayTarget = (name: 'baseline' | 'gateway', w: Worker<GatewayReady>): Target => ({
+      name,
+      url: `${w.ready.url}/tenants/${TENANT}${REQUEST_PATH}`,
       headers: { 'x-api-key': apiKey },
-      proxyPids: () => [gateway.pid],
-      stats: async () => await gateway.query<GatewayStats>('stats')
+      proxyPids: () => [w.pid],
+      stats: async () => await w.query<GatewayStats>('stats')
     })
+    if (baselineGateway !== undefined) targets.push(gatewayTarget('baseline', baselineGateway))
+    targets.push(gatewayTarget('gateway', gateway))
     const idleRssKb = readProc(gateway.pid).rssKb
     return {
       targets,
@@ -144,6 +155,9 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string): Pro
       upstreamQuery: async <T>(type: string, payload?: Record<string, unknown>, timeoutMs?: number) => await upstream.query<T>(type, payload, timeoutMs),
       gatewayQuery: async <T>(type: string) => await gateway.query<T>(type),
       gatewayIdleRssKb: idleRssKb,
+      ...(baseline === undefined || baselineGateway === undefined
+        ? {}
+        : { baseline: { ref: baseline.ref, sha: baseline.sha, pid: baselineGateway.pid, idleRssKb: readProc(baselineGateway.pid).rssKb } }),
       adminUrl: gateway.ready.adminUrl,
       notes,
       close
