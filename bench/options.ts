@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly cpuCount: number
   /** extra node flags for the gateway process (BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof`) */
   readonly gatewayNodeArgs: readonly string[]
+  /** node flags for the baseline's gateway instead of gatewayNodeArgs (BENCH_BASELINE_NODE_ARGS): the same build with other flags is a before/after too */
+  readonly baselineNodeArgs?: readonly string[]
   /** a git ref whose gateway runs beside this one as the `baseline` target (BENCH_BASELINE; bench/baseline.ts) */
   readonly baseline: string | undefined
   readonly resultsFile: string
@@ -91,7 +93,8 @@ export function readOptions (env: NodeJS.ProcessEnv = process.env): BenchOptions
     peers: peersFromEnv(env),
     cpus: cpuLayout(env),
     cpuCount: availableParallelism(),
-    gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
+    gatewayNodeArgs: nodeArgs(env.BENCH_GATEWAY_NODE_ARGS),
+    baselineNodeArgs: env.BENCH_BASELINE_NODE_ARGS === undefined ? undefined : nodeArgs(env.BENCH_BASELINE_NODE_ARGS),
     baseline: env.BENCH_BASELINE === '' ? undefined : env.BENCH_BASELINE,
     resultsFile: env.BENCH_RESULTS ?? '.bench/results.json',
     tenantScale: env.BENCH_TENANT_SCALE === '0' ? undefined : intFromEnv(env, 'BENCH_TENANTS', 10_000, 1, 1_000_000)
@@ -115,4 +118,8 @@ function findSbin (name: string): string | undefined {
 export function pinned (cpus: CpuLayout, cpu: number | undefined, command: string, args: string[]): [string, string[]] {
   if (cpus.taskset === undefined || cpu === undefined) return [command, args]
   return [cpus.taskset, ['-c', String(cpu), command, ...args]]
+}
+
+function nodeArgs (value: string | undefined): string[] {
+  return (value ?? '').split(/\s+/).filter((a) => a !== '')
 }

@@ -119,7 +119,7 @@ export async function startBenchWorld (opts: BenchOptions, logFile: string, base
     // The same init, CPU and node flags as the gateway: only the code differs.
     const baselineGateway: Worker<GatewayReady> | undefined = baseline === undefined
       ? undefined
-      : await startWorkerScript<GatewayReady>({ file: baseline.gatewayScript, execArgv: [] }, gwInit, opts.cpus, opts.cpus.proxy, opts.gatewayNodeArgs)
+      : await startWorkerScript<GatewayReady>({ file: baseline.gatewayScript, execArgv: [] }, gwInit, opts.cpus, opts.cpus.proxy, opts.baselineNodeArgs ?? opts.gatewayNodeArgs)
         .catch((err: Error) => { throw new Error(`BENCH_BASELINE=${baseline.ref}: its gateway did not start: ${err.message}`) })
     if (baselineGateway !== undefined) stops.push(baselineGateway.stop)
     const targets: Target[] = [{ name: 'direct', url: load.url + REQUEST_PATH, headers: { authorization: `Bearer ${up.token}` }, proxyPids: () => [] }]
