@@ -6,7 +6,8 @@ import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
 import { sendUpstreamBody, type ResponseOptions } from './response.js'
 import { upstreamName } from './upstream-name.js'
-import type { UpstreamAnswer, UpstreamOutcomes } from './upstream-call.js'
+import type { UpstreamAnswer } from './upstream-answer.js'
+import type { UpstreamOutcomes } from './upstream-call.js'
 
 export interface OutcomeDeps {
   readonly regions: RegionDirectory
@@ -82,10 +83,10 @@ function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
       if (seconds !== undefined) deps.budgets.hold(gw.tenantId as string, gw.route?.rateClass ?? 'default', seconds).catch(() => {})
     }
     if (res.statusCode !== 401) {
-      sendUpstreamBody(request, reply, res.stream, res.headers, deps.responses)
+      sendUpstreamBody(request, reply, res, deps.responses)
       return
     }
-    res.stream.resume()
+    // The 401's body is not taken: it is dropped as it arrives, and the connection goes back to the pool.
     const tenantId = gw.tenantId as string
     const tokens = gw.api === 'graph' ? deps.graphTokens : deps.tokens
     const api = gw.api === 'graph' ? 'Microsoft Graph' : 'Defender'

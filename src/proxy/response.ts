@@ -9,6 +9,7 @@ import { linkBase, type LinkBaseOptions } from './link-base.js'
 import { InflateGuard, InflateRefused, type InflateLimits } from './inflate-guard.js'
 import { AuditTap, KEEP, readOutcome } from './audit-tap.js'
 import { upstreamName } from './upstream-name.js'
+import type { UpstreamAnswer } from './upstream-answer.js'
 
 /** What the answer path needs from config, built once: link hosts and base, inflate limits, metrics. */
 export interface ResponseOptions {
@@ -57,11 +58,12 @@ const HOLD_MAX = 256 * 1024
  * known coding (stacked or unknown codings), or a charset other than UTF-8 (declared, or sniffed from the
  * first bytes by the scanner).
  */
-export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, body: Readable, headers: Record<string, unknown>, options: ResponseOptions): void {
+export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, answer: UpstreamAnswer, options: ResponseOptions): void {
   if (request.method === 'HEAD') {
-    reply.send(body)
+    reply.send(answer.stream())
     return
   }
+  const headers = answer.headers
   const type = String(headers['content-type'] ?? '')
   const encoding = String(headers['content-encoding'] ?? '').trim().toLowerCase()
   const codec = CODECS[encoding]
@@ -70,7 +72,7 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
     ? 'content_encoding'
     : charset !== undefined && !UTF8_CHARSETS.has(charset) ? 'charset' : undefined
   if (unreadable !== undefined) {
-    body.destroy()
+    answer.abort()
     options.metrics.answersRefused.inc({ reason: unreadable })
     refuseAnswer(request, reply, new HostileAnswer(unreadable))
     return
@@ -78,9 +80,10 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
   const rewrite = linkRewriter(request, options)
   const length = Number(headers['content-length'] ?? Number.NaN)
   if (codec === undefined && length <= WHOLE_BODY_MAX) {
-    sendWholeBody(request, reply, body, rewrite, options.metrics)
+    sendWholeBody(request, reply, answer, rewrite, options.metrics)
     return
   }
+  const body = answer.stream()
   const inner: Transform[] = [new NextLinkTransform(rewrite)]
   if (request.gw.route?.writes === true) {
     inner.push(new AuditTap((outcome) => { request.gw.writeOutcome = outcome }))
@@ -180,18 +183,13 @@ function refuseAnswer (request: FastifyRequest, reply: FastifyReply, err: Error)
 }
 
 /** The small-answer path: read the body (bounded by its declared length), rewrite, send with a length. */
-function sendWholeBody (request: FastifyRequest, reply: FastifyReply, body: Readable, rewrite: LinkRewriter, metrics: RewriteMetrics): void {
-  const chunks: Buffer[] = []
-  let size = 0
-  body.on('data', (chunk: Buffer) => {
-    size += chunk.length
-    // Defender sent more than it declared: stop, as Node's own client would.
-    if (size > WHOLE_BODY_MAX) body.destroy(new Error('upstream body longer than its content-length'))
-    else chunks.push(chunk)
-  })
-  body.once('error', (err: Error) => { refuseAnswer(request, reply, err) })
-  body.once('end', () => {
-    const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+function sendWholeBody (request: FastifyRequest, reply: FastifyReply, answer: UpstreamAnswer, rewrite: LinkRewriter, metrics: RewriteMetrics): void {
+  // More than the bound means more than Defender declared: the call is stopped, as Node's own client would.
+  answer.collect(WHOLE_BODY_MAX, (err, whole) => {
+    if (err !== null) {
+      refuseAnswer(request, reply, err)
+      return
+    }
     if (request.gw.route?.writes === true && whole.length <= KEEP) request.gw.writeOutcome = readOutcome(whole.toString('utf8'))
     let out: Buffer
     try {

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import type { SecureContext } from 'node:tls'
 import type { FastifyReply } from 'fastify'
 import { Agent, type Dispatcher } from 'undici'
@@ -6,6 +5,7 @@ import type { OverloadReason } from '../observability/overload-metrics.js'
 import { boundedReadConnector } from './bounded-reads.js'
 import { cutIdleReader } from './guards.js'
 import { downstreamResponseHeaders, GRAPH_FORWARDED, upstreamRequestHeaders } from './headers.js'
+import { UpstreamAnswer, type AnswerEvents } from './upstream-answer.js'
 
 export interface UpstreamCallOptions {
   readonly userAgent: string
@@ -20,14 +20,8 @@ export interface UpstreamCallOptions {
   cut (reason: OverloadReason): void
 }
 
-/** What Defender answered, before any byte of the body is read. */
-export interface UpstreamAnswer {
-  readonly statusCode: number
-  readonly headers: Record<string, unknown>
-  readonly stream: Readable
-}
-
 export interface UpstreamOutcomes {
+  /** Defender's status and headers are on the reply; the body is to be taken in this same tick (upstream-answer.ts) */
   answered (reply: FastifyReply, answer: UpstreamAnswer): void
   failed (reply: FastifyReply, error: Error & { code?: string }): void
 }
@@ -40,8 +34,9 @@ export interface UpstreamCaller {
 
 /**
  * The request to Defender, straight on undici's pooled keep-alive connections: one call per attempt,
- * callback style, no per-request retry or URL machinery (a generic proxy layer here cost more CPU per
- * request than everything else the gateway does; see the closing notes of issue 9).
+ * dispatched with a handler of our own (upstream-answer.ts), no per-request retry or URL machinery (a
+ * generic proxy layer here cost more CPU per request than everything else the gateway does; see the
+ * closing notes of issue 9, and issue 16 for undici's request() layer).
  */
 export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: UpstreamOutcomes): UpstreamCaller {
   const agent = new Agent({
@@ -64,6 +59,29 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
     return base
   }
   const cutIdleWriter = cutIdleReader(options.cut)
+  const events: AnswerEvents<FastifyReply> = {
+    answered (reply, answer) {
+      const request = reply.request
+      request.gw.upstreamHeadersAt = performance.now()
+      if (request.raw.aborted || reply.raw.destroyed || reply.sent) {
+        // The caller went away (or the deadline answered) while Defender worked: free the connection.
+        answer.abort()
+        return
+      }
+      reply.code(answer.statusCode)
+      reply.headers(downstreamResponseHeaders(answer.headers, request.id) as Record<string, string | string[]>)
+      // The caller's body was not read to the end: its connection cannot carry another request.
+      if (!request.raw.complete) reply.header('connection', 'close')
+      // From here on the caller must keep reading, or it gives Defender's connection back.
+      if (reply.raw.listenerCount('timeout') === 0) reply.raw.setTimeout(options.writeIdleMs, cutIdleWriter)
+      outcomes.answered(reply, answer)
+    },
+    failed (reply, err) {
+      // A caller that hung up mid-upload fails the call too: that says nothing about the region.
+      if (reply.request.raw.aborted || reply.raw.destroyed) reply.request.gw.upstreamFailed = 'caller went away'
+      else if (!reply.sent) outcomes.failed(reply, err)
+    }
+  }
 
   function send (reply: FastifyReply): void {
     const request = reply.request
@@ -73,11 +91,11 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
     const base = baseOf(gw.region?.url ?? '')
     // Bodies arrive whole (body-limit.ts), so a slow uploader never holds a pooled connection.
     const body = Buffer.isBuffer(request.body) ? request.body : undefined
-    const abort = new AbortController()
-    gw.abortUpstream = () => { abort.abort() }
+    const answer = new UpstreamAnswer(reply, events)
+    gw.abortUpstream = () => { answer.abort() }
     gw.upstreamStart = performance.now()
     gw.upstreamHeadersAt = undefined
-    const call: Dispatcher.RequestOptions = {
+    const call: Dispatcher.DispatchOptions = {
       origin: base.origin,
       path: `${base.path}${gw.upstreamPath ?? '/'}${gw.query ?? ''}`,
       method: request.method as Dispatcher.HttpMethod,
@@ -87,30 +105,9 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
         requestId: request.id,
         userAgent: options.userAgent
       }) as Record<string, string | string[]>,
-      body,
-      signal: abort.signal
+      body
     }
-    agent.request(call, (err, res) => {
-      if (err !== null) {
-        // A caller that hung up mid-upload fails the call too: that says nothing about the region.
-        if (request.raw.aborted || reply.raw.destroyed) gw.upstreamFailed = 'caller went away'
-        else if (!reply.sent) outcomes.failed(reply, err as Error & { code?: string })
-        return
-      }
-      gw.upstreamHeadersAt = performance.now()
-      if (request.raw.aborted || reply.raw.destroyed || reply.sent) {
-        // The caller went away (or the deadline answered) while Defender worked: free the connection.
-        res.body.destroy()
-        return
-      }
-      reply.code(res.statusCode)
-      reply.headers(downstreamResponseHeaders(res.headers, request.id) as Record<string, string | string[]>)
-      // The caller's body was not read to the end: its connection cannot carry another request.
-      if (!request.raw.complete) reply.header('connection', 'close')
-      // From here on the caller must keep reading, or it gives Defender's connection back.
-      if (reply.raw.listenerCount('timeout') === 0) reply.raw.setTimeout(options.writeIdleMs, cutIdleWriter)
-      outcomes.answered(reply, { statusCode: res.statusCode, headers: res.headers, stream: res.body })
-    })
+    agent.dispatch(call, answer)
   }
 
   return { send, close: async () => { await agent.close() } }

@@ -19,6 +19,8 @@ export type DefenderFault =
   | { kind: 'reset' }
   /** answers 200 with a declared JSON length, sends part of it, then drops the connection */
   | { kind: 'truncate' }
+  /** writes exactly these bytes on the connection, answer line and headers included, then leaves it open (or closes it) */
+  | { kind: 'raw', bytes: string, close?: boolean }
   /** holds each API request (not the health probe) until `until` settles, then answers normally; `held` is called as each arrives */
   | { kind: 'wait', until: Promise<void>, held?: () => void }
   /** a hostile Defender: exactly these headers and body bytes, written `writeBytes` at a time */
@@ -120,6 +122,11 @@ export async function startDefenderRegion (opts: DefenderRegionOptions): Promise
       return
     }
     if (f?.kind === 'answer') { await sendScripted(res, f); return }
+    if (f?.kind === 'raw') {
+      req.socket.write(f.bytes)
+      if (f.close === true) req.socket.end()
+      return
+    }
     if (f?.kind === 'status') {
       fail(req, res, f.status, `Simulated ${f.status} from region ${opts.name}`, f.status === 429 ? { 'retry-after': '1' } : {})
       return
