@@ -1,22 +1,11 @@
 import t from 'tap'
 import { buildBaseline } from '../../bench/baseline.js'
 import type { Run } from '../../bench/measure.js'
+import { benchRun } from './bench-fakes.js'
 import { readOptions } from '../../bench/options.js'
 import { baselineComparison, peerTable, summarise } from '../../bench/report.js'
 
-function run (target: Run['target'], rep: number, rps: number, cpu: number): Run {
-  return {
-    kind: 'saturation',
-    rep,
-    target,
-    load: { tool: 'wrk', requests: rps * 5, non2xx: 0, errors: 0, durationSec: 5, rps, p50Ms: 1, p99Ms: 2 },
-    upstreamCpuUsPerReq: 10,
-    proxyCpuUsPerReq: cpu,
-    proxyCpuPercent: 90,
-    proxyRssKb: 140 * 1024,
-    proxyHwmKb: 140 * 1024
-  }
-}
+const run = (target: Run['target'], rep: number, rps: number, cpu: number): Run => benchRun(target, rep, rps, cpu, 140 * 1024)
 
 t.test('BENCH_BASELINE names the ref to compare with; unset or empty, there is no baseline', async (t) => {
   t.equal(readOptions({ PATH: '' }).baseline, undefined)

@@ -1,20 +1,11 @@
 import t from 'tap'
-import type { Run } from '../../bench/measure.js'
+import { benchRun } from './bench-fakes.js'
 import { readOptions } from '../../bench/options.js'
 import { startPeers } from '../../bench/peers.js'
 import { peerTable, summarise } from '../../bench/report.js'
 import type { UpstreamReady } from '../../bench/upstream-process.js'
 
-function run (target: Run['target'], rep: number, rps: number, cpu?: number, hwmKb?: number): Run {
-  return {
-    kind: 'saturation',
-    rep,
-    target,
-    load: { tool: 'wrk', requests: rps * 5, non2xx: 0, errors: 0, durationSec: 5, rps, p50Ms: 1, p99Ms: 2 },
-    upstreamCpuUsPerReq: 10,
-    ...(cpu === undefined ? {} : { proxyCpuUsPerReq: cpu, proxyCpuPercent: 90, proxyRssKb: hwmKb, proxyHwmKb: hwmKb })
-  }
-}
+const run = benchRun
 
 t.test('the gateway is compared with every peer, per repetition, then the median', async (t) => {
   const runs = [
