@@ -26,6 +26,8 @@ export interface UpstreamOutcomes {
   /** Defender's status and headers are on the reply; the body is to be taken in this same tick (upstream-answer.ts) */
   answered (reply: FastifyReply, answer: UpstreamAnswer): void
   failed (reply: FastifyReply, error: Error & { code?: string }): void
+  /** Defender's final status is outside 200-599: its answer is refused unread (502), nothing of it is passed on */
+  refused (reply: FastifyReply, answer: UpstreamAnswer): void
 }
 
 export interface UpstreamCaller {
@@ -68,6 +70,12 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
       if (request.raw.aborted || reply.raw.destroyed || reply.sent) {
         // The caller went away (or the deadline answered) while Defender worked: free the connection.
         answer.abort()
+        return
+      }
+      // A status HTTP does not have (undici passes on any three digits): not ours to pass on, and one
+      // fastify would refuse to send.
+      if (answer.statusCode > 599) {
+        outcomes.refused(reply, answer)
         return
       }
       reply.code(answer.statusCode)
