@@ -92,7 +92,9 @@ function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
       sendUpstreamBody(request, reply, res, deps.responses)
       return
     }
-    // The 401's body is not taken: it is dropped as it arrives, and the connection goes back to the pool.
+    // The 401's body is not read: the call is aborted (its connection closed) rather than left to a body
+    // that may never end while the replay waits for a pooled connection.
+    res.abort()
     const tenantId = gw.tenantId as string
     const tokens = gw.api === 'graph' ? deps.graphTokens : deps.tokens
     const api = gw.api === 'graph' ? 'Microsoft Graph' : 'Defender'

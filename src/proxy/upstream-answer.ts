@@ -105,8 +105,8 @@ export class UpstreamAnswer<T = unknown> implements Dispatcher.DispatchHandler {
       if (this.#size > this.#limit) controller.abort(new AnswerTooLong())
       else this.#chunks.push(chunk)
     }
-    // Otherwise nobody took the body (a 401 before the replay): it is dropped as it arrives, and the
-    // connection goes back to the pool at its end.
+    // Otherwise nobody took the body: it is dropped as it arrives, and the connection goes back to the
+    // pool at its end.
   }
 
   onResponseEnd (): void {
