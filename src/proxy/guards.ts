@@ -15,7 +15,8 @@ export interface GuardOptions {
 
 /**
  * onRequest, after admit: takes the request's in-flight slot for its client and tenant (or refuses it
- * with 429) and arms its overall deadline; both end when the answer is done or the caller goes away.
+ * with 429) and arms its overall deadline; both end when the answer is done or the caller goes away (and
+ * then its call to Defender is aborted).
  */
 export function createGuard (options: GuardOptions): onRequestHookHandler {
   return function guardRequest (request, reply, done) {
@@ -34,6 +35,9 @@ export function createGuard (options: GuardOptions): onRequestHookHandler {
     reply.raw.once('close', function releaseSlot () {
       clearTimeout(deadline)
       options.inFlight.release(client, tenant)
+      // The caller went away before its answer was done: the call to Defender ends too (waiting for its
+      // headers, or a body being collected), or it would hold a pooled connection after the slot is free.
+      if (!reply.raw.writableFinished) request.gw.abortUpstream?.()
     })
     done()
   }

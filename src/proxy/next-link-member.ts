@@ -7,14 +7,15 @@ import { MAX_LINK_BYTES } from './link-policy.js'
 export type LinkRewriter = (link: string) => string | undefined | null
 
 /** Why an answer was refused: the `reason` label of defender_gateway_upstream_answers_refused_total. */
-export type HostileReason = 'next_link_value' | 'next_link_key' | 'next_link_whitespace' | 'content_encoding' | 'charset'
+export type HostileReason = 'next_link_value' | 'next_link_key' | 'next_link_whitespace' | 'content_encoding' | 'charset' | 'status'
 
 const HOSTILE: Record<HostileReason, string> = {
   next_link_value: 'an @odata.nextLink that is not a string',
   next_link_key: 'an @odata.nextLink key spelled with escapes',
   next_link_whitespace: 'more whitespace around an @odata.nextLink member than the rewriter reads',
   content_encoding: 'a Content-Encoding other than one known coding',
-  charset: 'a body in a charset other than UTF-8'
+  charset: 'a body in a charset other than UTF-8',
+  status: 'a status code outside 200-599'
 }
 
 /**

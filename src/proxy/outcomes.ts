@@ -4,7 +4,7 @@ import type { RegionDirectory } from '../regions/directory.js'
 import type { TokenProvider } from '../tokens/types.js'
 import type { RateBudgets } from '../limits/types.js'
 import { parseRetryAfter } from '../limits/retry-after.js'
-import { sendUpstreamBody, type ResponseOptions } from './response.js'
+import { refuseHostileAnswer, sendUpstreamBody, type ResponseOptions } from './response.js'
 import { upstreamName } from './upstream-name.js'
 import type { UpstreamAnswer } from './upstream-answer.js'
 import type { UpstreamOutcomes } from './upstream-call.js'
@@ -33,7 +33,13 @@ const IDEMPOTENT = new Set(['GET', 'HEAD'])
 export function createUpstreamOutcomes (deps: OutcomeDeps, resend: Resend): UpstreamOutcomes {
   return {
     failed: createUpstreamErrorHandler(deps, resend),
-    answered: createUpstreamResponseHandler(deps, resend)
+    answered: createUpstreamResponseHandler(deps, resend),
+    refused (reply, answer) {
+      // A status code HTTP does not have (600, 999): a broken region, counted like a 5xx, never a success.
+      const { gw } = reply.request
+      if (gw.api !== 'graph') deps.regions.failed(gw.region?.name ?? 'unknown', `HTTP ${answer.statusCode}`)
+      refuseHostileAnswer(reply.request, reply, answer, 'status', deps.responses.metrics)
+    }
   }
 }
 
@@ -86,7 +92,9 @@ function createUpstreamResponseHandler (deps: OutcomeDeps, resend: Resend) {
       sendUpstreamBody(request, reply, res, deps.responses)
       return
     }
-    // The 401's body is not taken: it is dropped as it arrives, and the connection goes back to the pool.
+    // The 401's body is not read: the call is aborted (its connection closed) rather than left to a body
+    // that may never end while the replay waits for a pooled connection.
+    res.abort()
     const tenantId = gw.tenantId as string
     const tokens = gw.api === 'graph' ? deps.graphTokens : deps.tokens
     const api = gw.api === 'graph' ? 'Microsoft Graph' : 'Defender'

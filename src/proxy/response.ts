@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
 import type { RewriteMetrics } from '../observability/rewrite-metrics.js'
 import { HostileAnswer, NextLinkTransform, rewriteNextLinks, type LinkRewriter } from './next-link.js'
+import type { HostileReason } from './next-link-member.js'
 import { decideLink } from './link-policy.js'
 import { linkBase, type LinkBaseOptions } from './link-base.js'
 import { InflateGuard, InflateRefused, type InflateLimits } from './inflate-guard.js'
@@ -72,9 +73,7 @@ export function sendUpstreamBody (request: FastifyRequest, reply: FastifyReply, 
     ? 'content_encoding'
     : charset !== undefined && !UTF8_CHARSETS.has(charset) ? 'charset' : undefined
   if (unreadable !== undefined) {
-    answer.abort()
-    options.metrics.answersRefused.inc({ reason: unreadable })
-    refuseAnswer(request, reply, new HostileAnswer(unreadable))
+    refuseHostileAnswer(request, reply, answer, unreadable, options.metrics)
     return
   }
   const rewrite = linkRewriter(request, options)
@@ -168,6 +167,13 @@ function streamFailed (request: FastifyRequest, reply: FastifyReply, metrics: Re
     if (!sending.committed) refuseAnswer(request, reply, err)
     else if (!reply.raw.destroyed) request.log.warn({ err: err.message }, 'response stream failed')
   }
+}
+
+/** An answer refused on its headers alone: the call is ended unread, counted, and the caller gets a clean 502. */
+export function refuseHostileAnswer (request: FastifyRequest, reply: FastifyReply, answer: UpstreamAnswer, reason: HostileReason, metrics: RewriteMetrics): void {
+  answer.abort()
+  metrics.answersRefused.inc({ reason })
+  refuseAnswer(request, reply, new HostileAnswer(reason))
 }
 
 /** Nothing has reached the caller yet, so Defender's unusable answer can still become a clean 502. */

@@ -7,6 +7,8 @@ export interface AnswerEvents<T> {
   answered (target: T, answer: UpstreamAnswer<T>): void
   /** the call ended before any final headers (connection failed, timed out, aborted) */
   failed (target: T, error: Error): void
+  /** `answered` threw (a bug of ours, not Defender's failure): the call was aborted, the request is to end with an error */
+  broken (target: T, error: Error): void
 }
 
 /** Defender's answer headers as undici parses them (lower-case names; repeated ones as arrays) */
@@ -87,10 +89,11 @@ export class UpstreamAnswer<T = unknown> implements Dispatcher.DispatchHandler {
     try {
       this.#events.answered(this.#target, this)
     } catch (err) {
-      // A bug of ours, not Defender's failure: the call ends, and the error is thrown where it is seen
-      // (undici would take it for an upstream error), as its request() does.
+      // A bug of ours, not Defender's failure: the call ends, and the error goes to the events out of
+      // undici's callback (undici would take it for an upstream error). Never thrown into the process:
+      // bytes from Defender must not be able to end it.
+      queueMicrotask(() => { this.#events.broken(this.#target, err as Error) })
       controller.abort(err as Error)
-      queueMicrotask(() => { throw err })
     }
   }
 
@@ -102,8 +105,8 @@ export class UpstreamAnswer<T = unknown> implements Dispatcher.DispatchHandler {
       if (this.#size > this.#limit) controller.abort(new AnswerTooLong())
       else this.#chunks.push(chunk)
     }
-    // Otherwise nobody took the body (a 401 before the replay): it is dropped as it arrives, and the
-    // connection goes back to the pool at its end.
+    // Otherwise nobody took the body: it is dropped as it arrives, and the connection goes back to the
+    // pool at its end.
   }
 
   onResponseEnd (): void {

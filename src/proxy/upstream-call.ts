@@ -1,11 +1,13 @@
 import type { SecureContext } from 'node:tls'
 import type { FastifyReply } from 'fastify'
 import { Agent, type Dispatcher } from 'undici'
+import { GatewayError } from '../errors.js'
 import type { OverloadReason } from '../observability/overload-metrics.js'
 import { boundedReadConnector } from './bounded-reads.js'
 import { cutIdleReader } from './guards.js'
 import { downstreamResponseHeaders, GRAPH_FORWARDED, upstreamRequestHeaders } from './headers.js'
 import { UpstreamAnswer, type AnswerEvents } from './upstream-answer.js'
+import { upstreamName } from './upstream-name.js'
 
 export interface UpstreamCallOptions {
   readonly userAgent: string
@@ -24,6 +26,8 @@ export interface UpstreamOutcomes {
   /** Defender's status and headers are on the reply; the body is to be taken in this same tick (upstream-answer.ts) */
   answered (reply: FastifyReply, answer: UpstreamAnswer): void
   failed (reply: FastifyReply, error: Error & { code?: string }): void
+  /** Defender's final status is outside 200-599: its answer is refused unread (502), nothing of it is passed on */
+  refused (reply: FastifyReply, answer: UpstreamAnswer): void
 }
 
 export interface UpstreamCaller {
@@ -68,6 +72,12 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
         answer.abort()
         return
       }
+      // A status HTTP does not have (undici passes on any three digits): not ours to pass on, and one
+      // fastify would refuse to send.
+      if (answer.statusCode > 599) {
+        outcomes.refused(reply, answer)
+        return
+      }
       reply.code(answer.statusCode)
       reply.headers(downstreamResponseHeaders(answer.headers, request.id) as Record<string, string | string[]>)
       // The caller's body was not read to the end: its connection cannot carry another request.
@@ -80,6 +90,19 @@ export function createUpstreamCaller (options: UpstreamCallOptions, outcomes: Up
       // A caller that hung up mid-upload fails the call too: that says nothing about the region.
       if (reply.request.raw.aborted || reply.raw.destroyed) reply.request.gw.upstreamFailed = 'caller went away'
       else if (!reply.sent) outcomes.failed(reply, err)
+    },
+    broken (reply, err) {
+      // A bug of ours while taking Defender's answer: this request ends, the process and the region do not.
+      const request = reply.request
+      request.log.error({ err }, 'handling Defender\'s answer failed')
+      request.gw.upstreamFailed = 'gateway error'
+      if (reply.raw.destroyed) return
+      if (reply.sent || reply.raw.headersSent) {
+        reply.raw.destroy()
+        return
+      }
+      for (const name of Object.keys(reply.getHeaders())) if (name !== 'x-request-id') reply.removeHeader(name)
+      reply.send(new GatewayError('UpstreamUnavailable', `The gateway could not pass on ${upstreamName(request.gw.api, request.gw.region?.name ?? 'unknown')}'s answer; retry later.`))
     }
   }
 
