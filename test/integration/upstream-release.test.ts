@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { call, withKey, TENANT_A, TENANT_B } from '../helper.js'
 import { answerOk, closedWithin, hostileWorld } from '../hostile-upstream.js'
 import { destroyPeers, idleDownload, until } from '../slow-peers.js'
@@ -14,6 +14,20 @@ const ALERTS = `/tenants/${TENANT_A}/api/alerts?$top=1`
 const ALERTS_B = `/tenants/${TENANT_B}/api/alerts?$top=1`
 const HOLD_MS = 10_000
 
+type World = Awaited<ReturnType<typeof hostileWorld>>
+
+/** A caller hangs up once `started`; another tenant's caller must then be answered on the pool's only connection. */
+async function hangUpThenNext (t: Test, w: World['w'], upstream: World['upstream'], started: () => boolean, firstAnswered: () => boolean, awaited: string): Promise<void> {
+  const caller = await idleDownload(w.url, w.keys.ops, ALERTS)
+  await until(started)
+  caller.socket.destroy()
+  const next = await call(w.url, ALERTS_B, { headers: withKey(w.keys.siem) })
+  t.equal(next.status, 200, 'another caller is answered')
+  t.equal(upstream.requests.length, 2, 'its request reached Defender')
+  t.notOk(firstAnswered(), `without waiting for ${awaited} to the caller that left`)
+  t.ok(upstream.requests[0]!.socket.destroyed, 'the call of the caller that left was aborted (its connection closed)')
+}
+
 t.test('a caller that hangs up before Defender\'s headers: the call is aborted, the pool\'s only connection serves the next caller', async (t) => {
   const { w, upstream } = await hostileWorld(t, {}, 1)
   let firstAnswered = false
@@ -24,14 +38,7 @@ t.test('a caller that hangs up before Defender\'s headers: the call is aborted, 
     firstAnswered = true
     answerOk(request)
   }
-  const caller = await idleDownload(w.url, w.keys.ops, ALERTS)
-  await until(() => upstream.requests.length === 1)
-  caller.socket.destroy()
-  const next = await call(w.url, ALERTS_B, { headers: withKey(w.keys.siem) })
-  t.equal(next.status, 200, 'another caller is answered')
-  t.equal(upstream.requests.length, 2, 'its request reached Defender')
-  t.notOk(firstAnswered, 'without waiting for Defender\'s answer to the caller that left')
-  t.ok(upstream.requests[0]!.socket.destroyed, 'the call of the caller that left was aborted (its connection closed)')
+  await hangUpThenNext(t, w, upstream, () => upstream.requests.length === 1, () => firstAnswered, 'Defender\'s answer')
 })
 
 t.test('a caller that hangs up while a small answer with a length is dribbled: the call is aborted, the connection is free', async (t) => {
@@ -51,12 +58,5 @@ t.test('a caller that hangs up while a small answer with a length is dribbled: t
     firstAnswered = true
     request.socket.write(']}')
   }
-  const caller = await idleDownload(w.url, w.keys.ops, ALERTS)
-  await until(() => headers)
-  caller.socket.destroy()
-  const next = await call(w.url, ALERTS_B, { headers: withKey(w.keys.siem) })
-  t.equal(next.status, 200, 'another caller is answered')
-  t.equal(upstream.requests.length, 2, 'its request reached Defender')
-  t.notOk(firstAnswered, 'without waiting for the rest of the answer to the caller that left')
-  t.ok(upstream.requests[0]!.socket.destroyed, 'the call of the caller that left was aborted (its connection closed)')
+  await hangUpThenNext(t, w, upstream, () => headers, () => firstAnswered, 'the rest of the answer')
 })
